@@ -1,0 +1,10 @@
+/** The memory core for use from plain TypeScript or JavaScript, without Node-RED. */
+export { ChatMemory, type ChatMemoryOptions, type ClearResult } from './memory/chat-memory';
+export { connect, type Authentication, type Connection, type ConnectionOptions } from './memory/connection';
+export { MemoryInputError, SessionOwnershipError } from './memory/errors';
+export type { MessageRecord } from './memory/message-record';
+export { ensureTable } from './memory/table-setup';
+export { tableDefinition } from './memory/table-layout';
+export { parseStoreRequest, type StoreRequest } from './schemas/store-request';
+export { parseHistoryRequest, type HistoryRequest } from './schemas/history-request';
+export { parseClearRequest, type ClearRequest } from './schemas/clear-request';

@@ -1,0 +1,58 @@
+/**
+ * Makes the SDK clients for one DynamoDB connection: region, optional endpoint (DynamoDB Local or
+ * another DynamoDB-compatible engine), how to authenticate, and the retry settings every call uses.
+ */
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+
+export type Authentication =
+  | { type: 'chain' }
+  | { type: 'keys'; accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+  | { type: 'profile'; profile: string };
+
+export interface ConnectionOptions {
+  region: string;
+  endpoint?: string;
+  authentication: Authentication;
+  /** Milliseconds one HTTP attempt may take before it is abandoned and retried. */
+  requestTimeoutMs: number;
+  /** Attempts per call, the first included (the SDK's standard retry mode, with backoff). */
+  maxAttempts: number;
+}
+
+export interface Connection {
+  client: DynamoDBClient;
+  documents: DynamoDBDocumentClient;
+}
+
+function credentialsConfig(auth: Authentication): Partial<DynamoDBClientConfig> {
+  switch (auth.type) {
+    case 'keys':
+      return {
+        credentials: {
+          accessKeyId: auth.accessKeyId,
+          secretAccessKey: auth.secretAccessKey,
+          ...(auth.sessionToken ? { sessionToken: auth.sessionToken } : {}),
+        },
+      };
+    case 'profile':
+      return { profile: auth.profile };
+    case 'chain':
+      return {};
+  }
+}
+
+export function connect(options: ConnectionOptions): Connection {
+  const client = new DynamoDBClient({
+    region: options.region,
+    ...(options.endpoint ? { endpoint: options.endpoint } : {}),
+    ...credentialsConfig(options.authentication),
+    retryMode: 'standard',
+    maxAttempts: options.maxAttempts,
+    requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: options.requestTimeoutMs },
+  });
+  const documents = DynamoDBDocumentClient.from(client, {
+    marshallOptions: { removeUndefinedValues: true },
+  });
+  return { client, documents };
+}

@@ -1,0 +1,94 @@
+/**
+ * A stored chat message: how a store request becomes DynamoDB items, and how an item is read back.
+ */
+import type { StoreRequest } from '../schemas/store-request';
+import { MemoryInputError } from './errors';
+import { itemBytes, maxItemBytes } from './item-size';
+import { nextMessageUlid } from './message-ids';
+import { key } from './table-layout';
+
+export type Role = StoreRequest['role'];
+
+/** A message as the nodes hand it out (`records` format, `msg.memory`). */
+export interface MessageRecord {
+  messageId: string;
+  sessionId: string;
+  role: Role;
+  content: unknown;
+  userId?: string;
+  metadata?: Record<string, unknown>;
+  name?: string;
+  tool_calls?: unknown[];
+  tool_call_id?: string;
+  createdAt: string;
+  /** Set on a store result when a message with this messageId was stored before: nothing was written. */
+  duplicate?: true;
+}
+
+/** What one stored message puts in DynamoDB: its item, and the idempotency guard when it has an id. */
+export interface MessageWrite {
+  record: MessageRecord;
+  item: Record<string, unknown>;
+  guard?: Record<string, unknown>;
+  bytes: number;
+}
+
+const recordFields = [
+  'messageId', 'sessionId', 'role', 'content', 'userId', 'metadata', 'name', 'tool_calls', 'tool_call_id', 'createdAt',
+] as const;
+
+export function recordFromItem(item: Record<string, unknown>): MessageRecord {
+  const record: Record<string, unknown> = {};
+  for (const field of recordFields) if (item[field] !== undefined) record[field] = item[field];
+  return record as unknown as MessageRecord;
+}
+
+type PayloadMessage = Exclude<StoreRequest['payload'], string | unknown[]>;
+
+function payloadMessages(request: StoreRequest): PayloadMessage[] {
+  const { payload } = request;
+  if (typeof payload === 'string') return [{ content: payload }];
+  if (Array.isArray(payload)) {
+    return payload.map((m, i) =>
+      m.messageId === undefined && request.messageId !== undefined ? { ...m, messageId: `${request.messageId}-${i}` } : m,
+    );
+  }
+  return [payload];
+}
+
+/**
+ * The writes for a store request, in order, each checked against DynamoDB's item size limit before
+ * anything is written.
+ */
+export function messageWrites(request: StoreRequest, nowMs: number, expiresAt: number | undefined): MessageWrite[] {
+  const messages = payloadMessages(request);
+  return messages.map((message, i) => {
+    const ulid = nextMessageUlid(nowMs);
+    const explicitId = message.messageId ?? (messages.length === 1 ? request.messageId : undefined);
+    const record: MessageRecord = {
+      messageId: explicitId ?? ulid,
+      sessionId: request.sessionId,
+      role: message.role ?? request.role,
+      content: message.content,
+      ...(request.userId !== undefined ? { userId: request.userId } : {}),
+      ...((message.metadata ?? request.metadata) !== undefined ? { metadata: message.metadata ?? request.metadata } : {}),
+      ...(message.name !== undefined ? { name: message.name } : {}),
+      ...(message.tool_calls !== undefined ? { tool_calls: message.tool_calls } : {}),
+      ...(message.tool_call_id !== undefined ? { tool_call_id: message.tool_call_id } : {}),
+      createdAt: new Date(nowMs).toISOString(),
+    };
+    const messageKey = key.message(request.sessionId, ulid);
+    const item = { ...messageKey, kind: 'message', ...record, expiresAt };
+    const bytes = itemBytes(item);
+    if (bytes > maxItemBytes) {
+      const which = messages.length > 1 ? `message ${i + 1} of ${messages.length}` : 'the message';
+      throw new MemoryInputError(
+        `${which} is ${(bytes / 1024).toFixed(1)} KB; DynamoDB stores at most 400 KB in one item, so nothing was stored`,
+      );
+    }
+    const guard = explicitId === undefined
+      ? undefined
+      : { ...key.messageId(request.sessionId, explicitId), kind: 'message-id', messageSk: messageKey.sk, expiresAt };
+    return { record, item, bytes, ...(guard ? { guard } : {}) };
+  });
+}

@@ -1,0 +1,79 @@
+/**
+ * How the memory pack lays out its data in one DynamoDB table. Table creation, the docs
+ * (docs/data-model.md) and every read and write take their keys from here, so this file is the
+ * whole key design.
+ *
+ * One table, generic key attributes (`pk`, `sk`, `gsi1pk`, `gsi1sk`), so that new kinds of item
+ * need no new table or index.
+ *
+ *   item kind      pk                    sk                      gsi1pk            gsi1sk
+ *   message        SESSION#<sessionId>   MSG#<ulid>              -                 -
+ *   message id     SESSION#<sessionId>   MSGID#<messageId>       -                 -
+ *   session        SESSION#<sessionId>   SESSION                 USER#<userId>     SESSION#<lastActivityAt>
+ *
+ * A message's sort key is a ULID: its first ten characters are the creation time in
+ * milliseconds and the rest is random (and monotonic within one process), so keys sort by time and
+ * two messages of the same millisecond never collide. "The newest N" is a descending Query with
+ * Limit on one partition, whatever the session's length.
+ */
+import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+
+export const attribute = {
+  partitionKey: 'pk',
+  sortKey: 'sk',
+  gsi1PartitionKey: 'gsi1pk',
+  gsi1SortKey: 'gsi1sk',
+  /** Epoch seconds; DynamoDB's TTL deletes the item some time after this (not at once). */
+  expiresAt: 'expiresAt',
+} as const;
+
+/** Lists a user's sessions, newest activity first (sparse: only sessions that have a user). */
+export const userIndex = 'gsi1';
+
+export type ItemKind = 'message' | 'message-id' | 'session';
+
+export const prefix = {
+  session: 'SESSION#',
+  message: 'MSG#',
+  messageId: 'MSGID#',
+  user: 'USER#',
+} as const;
+
+export const key = {
+  session: (sessionId: string) => ({ pk: prefix.session + sessionId, sk: 'SESSION' }),
+  message: (sessionId: string, ulid: string) => ({ pk: prefix.session + sessionId, sk: prefix.message + ulid }),
+  messageId: (sessionId: string, messageId: string) => ({
+    pk: prefix.session + sessionId,
+    sk: prefix.messageId + messageId,
+  }),
+  sessionPartition: (sessionId: string) => prefix.session + sessionId,
+  userSessions: (userId: string) => prefix.user + userId,
+  userSessionsSort: (lastActivityAt: string) => prefix.session + lastActivityAt,
+};
+
+/** The table this pack needs, for CreateTable (on-demand billing; TTL is switched on separately). */
+export function tableDefinition(tableName: string): CreateTableCommandInput {
+  const { partitionKey, sortKey, gsi1PartitionKey, gsi1SortKey } = attribute;
+  return {
+    TableName: tableName,
+    BillingMode: 'PAY_PER_REQUEST',
+    AttributeDefinitions: [partitionKey, sortKey, gsi1PartitionKey, gsi1SortKey].map((name) => ({
+      AttributeName: name,
+      AttributeType: 'S',
+    })),
+    KeySchema: [
+      { AttributeName: partitionKey, KeyType: 'HASH' },
+      { AttributeName: sortKey, KeyType: 'RANGE' },
+    ],
+    GlobalSecondaryIndexes: [
+      {
+        IndexName: userIndex,
+        KeySchema: [
+          { AttributeName: gsi1PartitionKey, KeyType: 'HASH' },
+          { AttributeName: gsi1SortKey, KeyType: 'RANGE' },
+        ],
+        Projection: { ProjectionType: 'ALL' },
+      },
+    ],
+  };
+}

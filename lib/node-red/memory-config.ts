@@ -1,0 +1,26 @@
+/** What a memory node needs from its config node, and how it finds it. */
+import type { Node, NodeAPI } from 'node-red';
+import type { ChatMemory } from '../memory/chat-memory';
+import { MemoryInputError } from '../memory/errors';
+
+export interface MemoryConfigNode extends Node {
+  /** The memory on this connection; the first call creates the table when the node is set to. */
+  memory(): Promise<ChatMemory>;
+}
+
+/** The settings every memory node has. */
+export interface MemoryNodeDef {
+  id: string;
+  type: string;
+  name: string;
+  z: string;
+  memory: string;
+}
+
+export function memoryFor(RED: NodeAPI, configId: string): Promise<ChatMemory> {
+  const config = RED.nodes.getNode(configId) as MemoryConfigNode | null;
+  if (!config) {
+    return Promise.reject(new MemoryInputError('no DynamoDB memory connection is set: open the node and choose one'));
+  }
+  return config.memory();
+}

@@ -1,0 +1,56 @@
+/**
+ * Field schemas shared by the request schemas. Each `description` is the error a flow builder
+ * reads when the field is wrong, so it says what is expected.
+ */
+
+/** Ids become parts of DynamoDB keys, where `#` separates key parts. */
+export const id = {
+  type: 'string',
+  minLength: 1,
+  maxLength: 256,
+  pattern: '^[^#\\u0000-\\u001f\\u007f]+$',
+  description: 'must be a non-empty string of at most 256 characters, without "#" or control characters',
+} as const;
+
+export const role = {
+  type: 'string',
+  enum: ['user', 'assistant', 'system', 'tool'],
+  description: 'must be one of "user", "assistant", "system", "tool"',
+} as const;
+
+/**
+ * What a chat API takes as content: text, an array of parts, an object, or null (an assistant
+ * message that only calls tools).
+ */
+export const content = {
+  type: ['string', 'array', 'object', 'null'],
+  jsonSafe: true,
+  description: 'must be a string, an array of content parts, an object or null',
+} as const;
+
+/** OpenAI's tool calls on an assistant message, kept as they are. */
+export const toolCalls = { type: 'array', jsonSafe: true, description: 'must be an array' } as const;
+
+export const name = { type: 'string', maxLength: 256, description: 'must be a string' } as const;
+
+export const metadata = {
+  type: 'object',
+  jsonSafe: true,
+  description: 'must be an object',
+} as const;
+
+export const ttlDays = {
+  type: 'number',
+  exclusiveMinimum: 0,
+  maximum: 36500,
+  description: 'must be a number of days greater than 0',
+} as const;
+
+/** A point in time: an ISO 8601 string or epoch milliseconds. */
+export const instant = {
+  anyOf: [
+    { type: 'string', format: 'instant' },
+    { type: 'number', minimum: 0 },
+  ],
+  description: 'must be an ISO 8601 date-time string or epoch milliseconds',
+} as const;

@@ -1,0 +1,24 @@
+/** What the load-history node (and `ChatMemory.history`) accepts. */
+import * as field from './fields';
+import { parser, type FromSchema } from './validator';
+
+export const historyFormats = ['messages', 'records', 'transcript'] as const;
+
+export const historyRequestSchema = {
+  type: 'object',
+  required: ['sessionId'],
+  additionalProperties: false,
+  properties: {
+    sessionId: field.id,
+    userId: field.id,
+    /** The newest N messages (default 20). */
+    limit: { type: 'integer', minimum: 1, maximum: 10000, description: 'must be a whole number from 1 to 10000' },
+    since: field.instant,
+    until: field.instant,
+    /** Keep only the newest messages whose content fits this many tokens (o200k_base). */
+    tokenBudget: { type: 'integer', minimum: 1, description: 'must be a whole number of tokens greater than 0' },
+  },
+} as const;
+
+export type HistoryRequest = FromSchema<typeof historyRequestSchema>;
+export const parseHistoryRequest = parser(historyRequestSchema);

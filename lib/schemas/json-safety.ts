@@ -1,0 +1,59 @@
+/**
+ * What user-supplied JSON (message content, metadata) may hold, so that it round-trips through
+ * DynamoDB unchanged and can never reach an object prototype. Registered as the ajv keyword
+ * `jsonSafe`, so the rule lives in the schemas like every other rule.
+ */
+
+/** DynamoDB refuses documents nested deeper than 32 levels. */
+export const maxNestingDepth = 32;
+
+/** Keys that would set or shadow a prototype when a stored document is read back into an object. */
+const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
+
+/** DynamoDB numbers: 38 digits of precision, magnitude between 1e-130 and 1e126. */
+function isStorableNumber(n: number): boolean {
+  if (!Number.isFinite(n)) return false;
+  const magnitude = Math.abs(n);
+  return magnitude === 0 || (magnitude >= 1e-130 && magnitude < 1e126);
+}
+
+function isPlainObject(value: object): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return proto === Object.prototype || proto === null;
+}
+
+/**
+ * Returns why `value` cannot be stored, or undefined when it can. Walks iteratively: generated
+ * inputs nested thousands deep must give an error, not a stack overflow.
+ */
+export function jsonSafetyProblem(value: unknown): string | undefined {
+  const pending: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '', depth: 0 }];
+  while (pending.length > 0) {
+    const { value: current, path, depth } = pending.pop()!;
+    switch (typeof current) {
+      case 'string':
+      case 'boolean':
+      case 'undefined': // dropped on write, as JSON.stringify drops it
+        continue;
+      case 'number':
+        if (!isStorableNumber(current)) return `${path || 'value'} is ${current}, which DynamoDB cannot store`;
+        continue;
+      case 'object':
+        break;
+      default:
+        return `${path || 'value'} is a ${typeof current}, which is not JSON`;
+    }
+    if (current === null) continue;
+    if (depth >= maxNestingDepth) return `${path || 'value'} is nested deeper than ${maxNestingDepth} levels`;
+    if (Array.isArray(current)) {
+      current.forEach((item, i) => pending.push({ value: item, path: `${path}[${i}]`, depth: depth + 1 }));
+      continue;
+    }
+    if (!isPlainObject(current)) return `${path || 'value'} is a ${current.constructor?.name ?? 'class'} instance, not plain JSON`;
+    for (const [k, v] of Object.entries(current)) {
+      if (forbiddenKeys.has(k)) return `${path || 'value'} has the key "${k}", which is not allowed`;
+      pending.push({ value: v, path: path ? `${path}.${k}` : k, depth: depth + 1 });
+    }
+  }
+  return undefined;
+}

@@ -1,0 +1,75 @@
+/**
+ * Node `dynamodb-memory-history` ("load history"): the newest N messages of a session, oldest
+ * first, as chat-API messages, full records or a transcript. The msg contract is in the help text
+ * (locales/en-US/dynamodb-memory-history.html).
+ */
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import type { MessageRecord } from '../lib/memory/message-record';
+import { contentText } from '../lib/memory/tokens';
+import { parseHistoryRequest } from '../lib/schemas/history-request';
+import { handleMessages } from '../lib/node-red/input-handler';
+import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
+
+interface HistoryDef extends MemoryNodeDef {
+  sessionId: string;
+  sessionIdType: string;
+  userId: string;
+  userIdType: string;
+  count: string;
+  tokenBudget: string;
+  format: 'messages' | 'records' | 'transcript';
+  property: string;
+}
+
+type HistoryMsg = NodeMessage & { limit?: unknown; since?: unknown; until?: unknown; tokenBudget?: unknown };
+
+/** The fields of a record that chat-completion APIs take. */
+function chatMessage(record: MessageRecord) {
+  const { role, content, name, tool_calls, tool_call_id } = record;
+  return definedFields({ role, content, name, tool_calls, tool_call_id });
+}
+
+function formatted(records: MessageRecord[], format: HistoryDef['format']): unknown {
+  switch (format) {
+    case 'records':
+      return records;
+    case 'transcript':
+      return records.map((r) => `${r.role}: ${contentText(r.content)}`).join('\n');
+    default:
+      return records.map(chatMessage);
+  }
+}
+
+/** A number typed in the node; blank means "not set". */
+function configured(value: string | undefined): number | undefined {
+  return value === '' || value === undefined ? undefined : Number(value);
+}
+
+export = function register(RED: NodeAPI): void {
+  function DynamoDBMemoryHistory(this: Node, def: HistoryDef) {
+    RED.nodes.createNode(this, def);
+    const property = def.property || 'history';
+    handleMessages(this, 'loading', async (msg: HistoryMsg) => {
+      const [sessionId, userId] = await Promise.all([
+        evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
+        evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
+      ]);
+      const request = parseHistoryRequest(
+        definedFields({
+          sessionId,
+          userId,
+          limit: msg.limit ?? configured(def.count),
+          since: msg.since,
+          until: msg.until,
+          tokenBudget: msg.tokenBudget ?? configured(def.tokenBudget),
+        }),
+      );
+      const memory = await memoryFor(RED, def.memory);
+      const records = await memory.history(request);
+      RED.util.setMessageProperty(msg, property, formatted(records, def.format), true);
+      return `${records.length} message${records.length === 1 ? '' : 's'}`;
+    });
+  }
+  RED.nodes.registerType('dynamodb-memory-history', DynamoDBMemoryHistory);
+};

@@ -1,0 +1,51 @@
+/**
+ * Node `dynamodb-memory-store` ("store message"): stores msg.payload (a string, a {role, content}
+ * object, or an array of them) in the session's history. The msg contract is in the help text
+ * (locales/en-US/dynamodb-memory-store.html).
+ */
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import { parseStoreRequest } from '../lib/schemas/store-request';
+import { handleMessages } from '../lib/node-red/input-handler';
+import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
+
+interface StoreDef extends MemoryNodeDef {
+  sessionId: string;
+  sessionIdType: string;
+  userId: string;
+  userIdType: string;
+  role: string;
+  ttlDays: string;
+}
+
+type StoreMsg = NodeMessage & { role?: unknown; metadata?: unknown; messageId?: unknown; memory?: unknown };
+
+export = function register(RED: NodeAPI): void {
+  function DynamoDBMemoryStore(this: Node, def: StoreDef) {
+    RED.nodes.createNode(this, def);
+    const ttlDays = def.ttlDays === '' || def.ttlDays === undefined ? undefined : Number(def.ttlDays);
+    handleMessages(this, 'storing', async (msg: StoreMsg) => {
+      const [sessionId, userId] = await Promise.all([
+        evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
+        evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
+      ]);
+      const request = parseStoreRequest(
+        definedFields({
+          sessionId,
+          userId,
+          role: msg.role ?? def.role,
+          metadata: msg.metadata,
+          messageId: msg.messageId,
+          ttlDays,
+          payload: msg.payload,
+        }),
+      );
+      const memory = await memoryFor(RED, def.memory);
+      const records = await memory.store(request);
+      msg.memory = Array.isArray(request.payload) ? records : records[0];
+      const stored = records.filter((r) => !r.duplicate).length;
+      return records.length === stored ? `stored ${stored}` : `stored ${stored}, ${records.length - stored} already there`;
+    });
+  }
+  RED.nodes.registerType('dynamodb-memory-store', DynamoDBMemoryStore);
+};

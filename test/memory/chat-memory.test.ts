@@ -1,0 +1,62 @@
+/** The memory core against a real DynamoDB Local: order, uniqueness, idempotency, ranges, clear. */
+import assert from 'node:assert/strict';
+import { ChatMemory } from '../../lib/memory/chat-memory';
+import { MemoryInputError } from '../../lib/memory/errors';
+import { parseStoreRequest } from '../../lib/schemas/store-request';
+import { memoryTable, uniqueName, type MemoryTable } from '../support/memory-table';
+
+describe('memory core', () => {
+  let table: MemoryTable;
+  before(async () => (table = await memoryTable()));
+  after(() => table.close());
+
+  const store = (sessionId: string, payload: unknown, extra: Record<string, unknown> = {}) =>
+    table.memory.store(parseStoreRequest({ sessionId, role: 'user', payload, ...extra }));
+
+  it('keeps two messages stored in the same millisecond, in the order they were stored', async () => {
+    const sessionId = uniqueName('s');
+    const frozen = new ChatMemory({ documents: table.connection.documents, tableName: table.tableName, now: () => 1_700_000_000_000 });
+    await frozen.store(parseStoreRequest({ sessionId, role: 'user', payload: 'first' }));
+    await frozen.store(parseStoreRequest({ sessionId, role: 'assistant', payload: 'second' }));
+    const history = await table.memory.history({ sessionId });
+    assert.deepEqual(history.map((m) => m.content), ['first', 'second']);
+    assert.equal(history[0]!.createdAt, history[1]!.createdAt);
+  });
+
+  it('stores a messageId once, however often it is sent', async () => {
+    const sessionId = uniqueName('s');
+    const first = await store(sessionId, 'hello', { messageId: 'm-1' });
+    const again = await store(sessionId, 'hello again', { messageId: 'm-1' });
+    assert.equal(first[0]!.duplicate, undefined);
+    assert.equal(again[0]!.duplicate, true);
+    assert.equal(again[0]!.content, 'hello');
+    const items = await table.itemsWithPk(`SESSION#${sessionId}`);
+    assert.equal(items.filter((i) => i['kind'] === 'message').length, 1);
+    assert.equal(items.find((i) => i['kind'] === 'session')!['messageCount'], 1);
+  });
+
+  it('returns the newest 20 of 1,000 messages, oldest first', async function () {
+    this.timeout(120_000);
+    const sessionId = uniqueName('s');
+    const payload = Array.from({ length: 1000 }, (_, i) => ({ content: `message ${i}` }));
+    await store(sessionId, payload);
+    const history = await table.memory.history({ sessionId });
+    assert.deepEqual(history.map((m) => m.content), payload.slice(980).map((m) => m.content));
+    const items = await table.itemsWithPk(`SESSION#${sessionId}`);
+    assert.equal(items.find((i) => i['kind'] === 'session')!['messageCount'], 1000);
+  });
+
+  it('refuses a message over 400 KB and writes nothing of its batch', async () => {
+    const sessionId = uniqueName('s');
+    await assert.rejects(store(sessionId, [{ content: 'small' }, { content: 'x'.repeat(500 * 1024) }]), MemoryInputError);
+    assert.deepEqual(await table.itemsWithPk(`SESSION#${sessionId}`), []);
+  });
+
+  it('clears every item of a session', async () => {
+    const sessionId = uniqueName('s');
+    await store(sessionId, Array.from({ length: 300 }, (_, i) => ({ content: `m${i}`, messageId: `id${i}` })));
+    const result = await table.memory.clearSession({ sessionId });
+    assert.deepEqual(result, { messages: 300, items: 601 });
+    assert.deepEqual(await table.itemsWithPk(`SESSION#${sessionId}`), []);
+  });
+});

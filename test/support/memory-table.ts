@@ -1,0 +1,57 @@
+/** A fresh table on the test run's DynamoDB Local, and the raw SDK to look inside it. */
+import { randomUUID } from 'node:crypto';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ChatMemory } from '../../lib/memory/chat-memory';
+import { connect, type Connection } from '../../lib/memory/connection';
+import { ensureTable } from '../../lib/memory/table-setup';
+import { dynamoDBLocal } from './root-hooks';
+
+/** DynamoDB Local takes only alphanumeric access key ids. */
+export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
+
+export function localConnection(): Connection {
+  return connect({
+    region: 'us-east-1',
+    endpoint: dynamoDBLocal().endpoint,
+    authentication: { type: 'keys', ...localCredentials },
+    requestTimeoutMs: 10_000,
+    maxAttempts: 3,
+  });
+}
+
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${randomUUID().slice(0, 8)}`;
+}
+
+export interface MemoryTable {
+  tableName: string;
+  connection: Connection;
+  memory: ChatMemory;
+  /** Every item in the table whose pk is the given value (a full scan: tests only). */
+  itemsWithPk(pk: string): Promise<Record<string, unknown>[]>;
+  close(): void;
+}
+
+export async function memoryTable(): Promise<MemoryTable> {
+  const tableName = uniqueName('test');
+  const connection = localConnection();
+  await ensureTable(connection.client, tableName);
+  return {
+    tableName,
+    connection,
+    memory: new ChatMemory({ documents: connection.documents, tableName }),
+    async itemsWithPk(pk: string) {
+      const items: Record<string, unknown>[] = [];
+      let ExclusiveStartKey: Record<string, unknown> | undefined;
+      do {
+        const page = await connection.documents.send(
+          new ScanCommand({ TableName: tableName, ExclusiveStartKey, FilterExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }),
+        );
+        items.push(...(page.Items ?? []));
+        ExclusiveStartKey = page.LastEvaluatedKey;
+      } while (ExclusiveStartKey);
+      return items;
+    },
+    close: () => connection.client.destroy(),
+  };
+}
