@@ -1,0 +1,185 @@
+/** The store, history and clear nodes in a real Node-RED runtime on DynamoDB Local. */
+import assert from 'node:assert/strict';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { localConnection, uniqueName } from '../support/memory-table';
+import { loadMemoryFlow, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
+
+const nodes = [
+  { id: 'store', type: 'dynamodb-memory-store' as const },
+  { id: 'history', type: 'dynamodb-memory-history' as const },
+  { id: 'clear', type: 'dynamodb-memory-clear' as const },
+];
+
+async function allItems(tableName: string): Promise<Record<string, unknown>[]> {
+  const connection = localConnection();
+  try {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await connection.documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  } finally {
+    connection.client.destroy();
+  }
+}
+
+async function sent(flow: MemoryFlow, nodeId: string, msg: Msg): Promise<Msg> {
+  const outcome = await flow.run(nodeId, msg);
+  if (outcome.error !== undefined) assert.fail(`${nodeId} reported: ${outcome.error}`);
+  return outcome.sent;
+}
+
+describe('memory nodes', () => {
+  let flow: MemoryFlow;
+  before(startNodeRed);
+  after(stopNodeRed);
+  beforeEach(async () => (flow = await loadMemoryFlow(nodes)));
+  afterEach(unloadFlow);
+
+  it('loads what was stored, in order, as chat messages', async () => {
+    const sessionId = uniqueName('s');
+    await sent(flow, 'store', { sessionId, payload: 'Hi, I am Ana' });
+    await sent(flow, 'store', { sessionId, role: 'assistant', payload: 'Hello Ana!' });
+    await sent(flow, 'store', { sessionId, payload: { role: 'user', content: [{ type: 'text', text: 'jazz?' }] } });
+    const out = await sent(flow, 'history', { sessionId });
+    assert.deepEqual(out['history'], [
+      { role: 'user', content: 'Hi, I am Ana' },
+      { role: 'assistant', content: 'Hello Ana!' },
+      { role: 'user', content: [{ type: 'text', text: 'jazz?' }] },
+    ]);
+    assert.equal(flow.lastStatus('history')?.fill, 'green');
+  });
+
+  it('stores an array in order and hands back the records on msg.memory', async () => {
+    const sessionId = uniqueName('s');
+    const toolCall = { id: 'call_1', type: 'function', function: { name: 'venues', arguments: '{"city":"Lisbon"}' } };
+    const out = await sent(flow, 'store', {
+      sessionId,
+      userId: 'ana',
+      metadata: { channel: 'web' },
+      payload: [
+        { role: 'assistant', content: null, tool_calls: [toolCall] },
+        { role: 'tool', content: '["Hot Clube"]', tool_call_id: 'call_1' },
+      ],
+    });
+    const records = out['memory'] as Msg[];
+    assert.equal(records.length, 2);
+    assert.equal(records[0]!['userId'], 'ana');
+    assert.deepEqual(records[0]!['metadata'], { channel: 'web' });
+    const loaded = await sent(flow, 'history', { sessionId, userId: 'ana' });
+    assert.deepEqual(loaded['history'], [
+      { role: 'assistant', content: null, tool_calls: [toolCall] },
+      { role: 'tool', content: '["Hot Clube"]', tool_call_id: 'call_1' },
+    ]);
+  });
+
+  it('keeps one copy of a messageId sent twice', async () => {
+    const sessionId = uniqueName('s');
+    await sent(flow, 'store', { sessionId, messageId: 'turn-1', payload: 'once' });
+    const again = await sent(flow, 'store', { sessionId, messageId: 'turn-1', payload: 'once' });
+    assert.equal((again['memory'] as Msg)['duplicate'], true);
+    const items = await allItems(flow.tableName);
+    assert.equal(items.filter((i) => i['sessionId'] === sessionId && i['kind'] === 'message').length, 1);
+  });
+
+  it('returns the messages within since and until', async () => {
+    const sessionId = uniqueName('s');
+    await sent(flow, 'store', { sessionId, payload: 'before' });
+    await new Promise((r) => setTimeout(r, 20));
+    const since = Date.now();
+    await sent(flow, 'store', { sessionId, payload: 'inside' });
+    const until = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 20));
+    await sent(flow, 'store', { sessionId, payload: 'after' });
+    const out = await sent(flow, 'history', { sessionId, since, until });
+    assert.deepEqual((out['history'] as Msg[]).map((m) => m['content']), ['inside']);
+  });
+
+  it('keeps only the newest messages that fit the token budget', async () => {
+    const sessionId = uniqueName('s');
+    await sent(flow, 'store', { sessionId, payload: ['one two three four five six seven eight', 'hello', 'world'].map((content) => ({ content })) });
+    const out = await sent(flow, 'history', { sessionId, tokenBudget: 3 });
+    assert.deepEqual((out['history'] as Msg[]).map((m) => m['content']), ['hello', 'world']);
+  });
+
+  it('gives records and a transcript when asked', async () => {
+    await unloadFlow();
+    const records = await loadMemoryFlow([{ id: 'history', type: 'dynamodb-memory-history', format: 'records', property: 'memory.loaded' }, { id: 'store', type: 'dynamodb-memory-store' }], { tableName: flow.tableName });
+    const sessionId = uniqueName('s');
+    await sent(records, 'store', { sessionId, userId: 'bo', payload: 'hi' });
+    const out = await sent(records, 'history', { sessionId });
+    const [record] = (out['memory'] as { loaded: Msg[] }).loaded;
+    assert.deepEqual(Object.keys(record!).sort(), ['content', 'createdAt', 'messageId', 'role', 'sessionId', 'userId']);
+    await unloadFlow();
+    const transcript = await loadMemoryFlow([{ id: 'history', type: 'dynamodb-memory-history', format: 'transcript' }], { tableName: flow.tableName });
+    assert.equal((await sent(transcript, 'history', { sessionId }))['history'], 'user: hi');
+  });
+
+  it('reads the session from flow context, env and JSONata', async () => {
+    await unloadFlow();
+    process.env['MEMORY_TEST_SESSION'] = uniqueName('env');
+    const typed = await loadMemoryFlow([
+      { id: 'store', type: 'dynamodb-memory-store', sessionId: 'chat.id', sessionIdType: 'flow' },
+      { id: 'history', type: 'dynamodb-memory-history', sessionId: 'MEMORY_TEST_SESSION', sessionIdType: 'env' },
+      { id: 'clear', type: 'dynamodb-memory-clear', sessionId: '"env-" & payload', sessionIdType: 'jsonata' },
+    ]);
+    typed.node('store').context().flow.set('chat', { id: process.env['MEMORY_TEST_SESSION'] });
+    await sent(typed, 'store', { payload: 'from context' });
+    const out = await sent(typed, 'history', {});
+    assert.deepEqual((out['history'] as Msg[]).map((m) => m['content']), ['from context']);
+    const cleared = await sent(typed, 'clear', { payload: process.env['MEMORY_TEST_SESSION']!.slice('env-'.length) });
+    assert.equal(cleared['payload'], 1);
+  });
+
+  it('clears a 2,000-message session completely', async function () {
+    this.timeout(180_000);
+    const sessionId = uniqueName('s');
+    await sent(flow, 'store', { sessionId, payload: Array.from({ length: 2000 }, (_, i) => ({ content: `m${i}` })) });
+    const out = await sent(flow, 'clear', { sessionId });
+    assert.equal(out['payload'], 2000);
+    assert.deepEqual(out['memory'], { sessionId, deleted: { messages: 2000, items: 2001 } });
+    const left = (await allItems(flow.tableName)).filter((i) => i['pk'] === `SESSION#${sessionId}`);
+    assert.equal(left.length, 0);
+  });
+
+  describe('bad input reaches Catch, turns the status red and writes nothing', () => {
+    const cases: Array<[string, (sessionId: string) => Msg, RegExp]> = [
+      ['a missing session id', () => ({ payload: 'hello' }), /sessionId is required/],
+      ['a non-string role', (sessionId) => ({ sessionId, role: 7, payload: 'hello' }), /role: must be one of/],
+      ['a payload of the wrong type', (sessionId) => ({ sessionId, payload: 42 }), /payload: must be a string, a \{role, content\} object/],
+      ['500 KB of content', (sessionId) => ({ sessionId, payload: 'x'.repeat(500 * 1024) }), /at most 400 KB/],
+      ['a session id with #', () => ({ sessionId: 'a#b', payload: 'hello' }), /sessionId: must be a non-empty string/],
+      ['a __proto__ key in metadata', (sessionId) => ({ sessionId, metadata: JSON.parse('{"__proto__": {"x": 1}}'), payload: 'hi' }), /__proto__/],
+    ];
+    for (const [what, msg, message] of cases) {
+      it(what, async () => {
+        const sessionId = uniqueName('bad');
+        const outcome = await flow.run('store', msg(sessionId));
+        assert.match(outcome.error ?? 'no error', message);
+        assert.equal(flow.lastStatus('store')?.fill, 'red');
+        const items = await allItems(flow.tableName);
+        assert.equal(items.filter((i) => i['sessionId'] === sessionId).length, 0);
+      });
+    }
+
+    it('a history request with a bad limit or time', async () => {
+      assert.match((await flow.run('history', { sessionId: 's', limit: 'ten' })).error ?? '', /limit: must be a whole number/);
+      assert.match((await flow.run('history', { sessionId: 's', since: 'yesterday-ish' })).error ?? '', /since: must be an ISO 8601/);
+    });
+  });
+
+  describe('credentials', () => {
+    it('reach the SDK from the credential store', async () => {
+      await unloadFlow();
+      const wrong = await loadMemoryFlow(nodes, { credentials: { accessKeyId: 'not-alphanumeric', secretAccessKey: 'x' } });
+      const outcome = await wrong.run('store', { sessionId: 's', payload: 'hello' });
+      assert.match(outcome.error ?? '', /Access Key ID or security token is invalid/);
+      await unloadFlow();
+      const right = await loadMemoryFlow(nodes, { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
+      assert.equal((await right.run('store', { sessionId: 's', payload: 'hello' })).error, undefined);
+    });
+  });
+});

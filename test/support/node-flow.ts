@@ -1,0 +1,119 @@
+/**
+ * Runs the memory nodes in a real Node-RED runtime (node-red-node-test-helper) against the test
+ * run's DynamoDB Local. Every memory node is wired to a helper that receives what it sends, and a
+ * Catch node receives what it reports with done(err), so a test sees exactly what a flow would.
+ */
+import helper from 'node-red-node-test-helper';
+import type { Node } from 'node-red';
+import { dynamoDBLocal } from './root-hooks';
+import { ensureTable } from '../../lib/memory/table-setup';
+import { localConnection, localCredentials, uniqueName } from './memory-table';
+
+helper.init(require.resolve('node-red'));
+
+/* eslint-disable @typescript-eslint/no-require-imports */
+const memoryNodeModules = [
+  require('../../credentials/dynamodb-memory-config'),
+  require('../../nodes/dynamodb-memory-store'),
+  require('../../nodes/dynamodb-memory-history'),
+  require('../../nodes/dynamodb-memory-clear'),
+  require('@node-red/nodes/core/common/25-catch'),
+];
+
+export type Msg = Record<string, unknown>;
+
+/** What a node did with one msg: sent it on, or reported an error that a Catch node received. */
+export type Outcome = { sent: Msg; error?: undefined } | { error: string; caught: Msg; sent?: undefined };
+
+export interface MemoryFlow {
+  tableName: string;
+  /** Sends msg into the node and resolves with what came out of it or what Catch received. */
+  run(nodeId: string, msg: Msg): Promise<Outcome>;
+  /** The status the node showed last. */
+  lastStatus(nodeId: string): { fill?: string; text?: string } | undefined;
+  node(nodeId: string): Node;
+}
+
+export const defaults = {
+  'dynamodb-memory-store': { sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', role: 'user', ttlDays: '' },
+  'dynamodb-memory-history': {
+    sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', count: '20', tokenBudget: '', format: 'messages', property: 'history',
+  },
+  'dynamodb-memory-clear': { sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg' },
+} as const;
+
+export interface FlowOptions {
+  tableName?: string;
+  credentials?: Record<string, string>;
+  config?: Record<string, unknown>;
+}
+
+/**
+ * Loads a flow of memory nodes: `nodes` are {id, type, ...settings}; defaults fill the rest and
+ * every node uses one config node on DynamoDB Local (a fresh table unless one is given).
+ */
+export async function loadMemoryFlow(nodes: Array<Msg & { id: string; type: keyof typeof defaults }>, options: FlowOptions = {}): Promise<MemoryFlow> {
+  const tableName = options.tableName ?? uniqueName('nodes');
+  // The table exists before the flow starts, so a test can look for what bad input did not write.
+  const connection = localConnection();
+  await ensureTable(connection.client, tableName).finally(() => connection.client.destroy());
+  const flow: object[] = [
+    { id: 'flow', type: 'tab' },
+    {
+      id: 'config', type: 'dynamodb-memory-config', z: 'flow', region: 'us-east-1', endpoint: dynamoDBLocal().endpoint,
+      table: tableName, authType: 'keys', createTable: true, requestTimeoutMs: '10000', maxAttempts: '3', ttlDays: '',
+      ...options.config,
+    },
+    { id: 'catch', type: 'catch', z: 'flow', scope: null, uncaught: false, x: 0, y: 0, wires: [['caught']] },
+    { id: 'caught', type: 'helper', z: 'flow', x: 0, y: 0 },
+  ];
+  for (const node of nodes) {
+    // x and y make them flow nodes: without a position the runtime takes a node for a config node.
+    flow.push({ ...defaults[node.type], memory: 'config', z: 'flow', x: 0, y: 0, ...node, wires: [[`${node.id}-out`]] });
+    flow.push({ id: `${node.id}-out`, type: 'helper', z: 'flow', x: 0, y: 0 });
+  }
+  const statuses = new Map<string, { fill?: string; text?: string }>();
+  await helper.load(memoryNodeModules, flow, { config: options.credentials ?? localCredentials });
+  for (const node of nodes) {
+    const n = helper.getNode(node.id);
+    const status = n.status.bind(n);
+    n.status = (s: string | { fill?: string; text?: string }) => {
+      if (typeof s === 'object') statuses.set(node.id, s);
+      status(s as never);
+    };
+  }
+  return {
+    tableName,
+    node: (id) => helper.getNode(id),
+    lastStatus: (id) => statuses.get(id),
+    run(nodeId, msg) {
+      return new Promise<Outcome>((resolve) => {
+        const out = helper.getNode(`${nodeId}-out`);
+        const caught = helper.getNode('caught');
+        const onSent = (sent: Msg) => finish({ sent });
+        const onCaught = (c: Msg) => {
+          const error = c['error'] as { message: string; source: { id: string } };
+          if (error.source.id === nodeId) finish({ error: error.message, caught: c });
+        };
+        const finish = (outcome: Outcome) => {
+          out.removeListener('input', onSent);
+          caught.removeListener('input', onCaught);
+          resolve(outcome);
+        };
+        out.on('input', onSent);
+        caught.on('input', onCaught);
+        helper.getNode(nodeId).receive(msg);
+      });
+    },
+  };
+}
+
+export function startNodeRed(): Promise<void> {
+  return new Promise((resolve) => helper.startServer(resolve));
+}
+
+export function stopNodeRed(): Promise<void> {
+  return new Promise((resolve) => helper.stopServer(resolve));
+}
+
+export const unloadFlow = () => helper.unload();
