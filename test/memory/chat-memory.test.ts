@@ -1,7 +1,7 @@
 /** The memory core against a real DynamoDB Local: order, uniqueness, idempotency, ranges, clear. */
 import assert from 'node:assert/strict';
 import { ChatMemory } from '../../lib/memory/chat-memory';
-import { MemoryInputError } from '../../lib/memory/errors';
+import { MemoryInputError, SessionOwnershipError } from '../../lib/memory/errors';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
 import { memoryTable, uniqueName, type MemoryTable } from '../support/memory-table';
 
@@ -60,3 +60,50 @@ describe('memory core', () => {
     assert.deepEqual(await table.itemsWithPk(`SESSION#${sessionId}`), []);
   });
 });
+
+describe('memory core: expiry, ownership and big sessions', () => {
+  let table: MemoryTable;
+  before(async () => (table = await memoryTable()));
+  after(() => table.close());
+
+  it('leaves out expired messages on read, which DynamoDB deletes only later', async () => {
+    const sessionId = uniqueName('s');
+    const start = Date.now();
+    let clock = start;
+    const memory = new ChatMemory({ documents: table.connection.documents, tableName: table.tableName, now: () => clock });
+    await memory.store(parseStoreRequest({ sessionId, role: 'user', payload: 'short-lived', ttlDays: 1 }));
+    await memory.store(parseStoreRequest({ sessionId, role: 'user', payload: 'kept' }));
+    clock = start + 2 * 86_400_000;
+    assert.deepEqual((await memory.history({ sessionId })).map((m) => m.content), ['kept']);
+    const stored = await table.itemsWithPk(`SESSION#${sessionId}`);
+    assert.equal(stored.filter((i) => i['kind'] === 'message').length, 2, 'DynamoDB Local keeps expired items');
+  });
+
+  it('refuses another user the session for store, history and clear, and writes nothing', async () => {
+    const sessionId = uniqueName('s');
+    await table.memory.store(parseStoreRequest({ sessionId, userId: 'ana', role: 'user', payload: 'mine' }));
+    const before = await table.itemsWithPk(`SESSION#${sessionId}`);
+    await assert.rejects(
+      table.memory.store(parseStoreRequest({ sessionId, userId: 'bo', role: 'user', payload: 'intruder' })),
+      SessionOwnershipError,
+    );
+    await assert.rejects(table.memory.history({ sessionId, userId: 'bo' }), SessionOwnershipError);
+    await assert.rejects(table.memory.clearSession({ sessionId, userId: 'bo' }), SessionOwnershipError);
+    assert.deepEqual(await table.itemsWithPk(`SESSION#${sessionId}`), before);
+    assert.equal((await table.memory.history({ sessionId, userId: 'ana' })).length, 1);
+  });
+
+  it('clears a 10,000-message session completely', async function () {
+    this.timeout(300_000);
+    const sessionId = uniqueName('s');
+    await store(table, sessionId, Array.from({ length: 10_000 }, (_, i) => ({ content: `m${i}` })));
+    const session = (await table.itemsWithPk(`SESSION#${sessionId}`)).find((i) => i['kind'] === 'session');
+    assert.equal(session!['messageCount'], 10_000);
+    assert.deepEqual(await table.memory.clearSession({ sessionId }), { messages: 10_000, items: 10_001 });
+    assert.deepEqual(await table.itemsWithPk(`SESSION#${sessionId}`), []);
+  });
+});
+
+function store(table: MemoryTable, sessionId: string, payload: unknown) {
+  return table.memory.store(parseStoreRequest({ sessionId, role: 'user', payload }));
+}
