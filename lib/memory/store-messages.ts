@@ -25,6 +25,9 @@ export interface StoreContext {
 
 type Reasons = Array<{ Code?: string }>;
 
+/** Cancellation reasons that say "not now" rather than "no": worth another attempt. */
+const transientReasons = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
+
 /** Chunks whose actions (messages, guards and the one session update) fit one transaction. */
 function transactionChunks(writes: MessageWrite[]): MessageWrite[][] {
   const chunks: MessageWrite[][] = [];
@@ -129,10 +132,10 @@ async function writeChunk(context: StoreContext, chunk: MessageWrite[]): Promise
       // A message key is a ULID only this write uses: if it exists, an earlier attempt of this very
       // transaction was applied (all of it), and its response was lost.
       if (alreadyApplied) return duplicates;
-      const conflicted = reasons.includes('TransactionConflict');
-      if (!conflicted && kept.length === pending.length) throw error;
+      const transient = reasons.some((code) => code !== undefined && transientReasons.has(code));
+      if (!transient && kept.length === pending.length) throw error;
       if (attempt >= maxRetries) throw error;
-      if (conflicted) await backoff(attempt);
+      if (transient) await backoff(attempt);
       pending = kept;
     }
   }
