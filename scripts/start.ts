@@ -123,6 +123,12 @@ async function main(): Promise<void> {
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => void shutdown(signal, 0));
   }
+  // `npm start` runs this under `sh -c "npm run build && node …"`: a SIGTERM sent to npm reaches
+  // that shell, not this process. When the parent goes away, stop instead of lingering.
+  const parent = process.ppid;
+  setInterval(() => {
+    if (process.ppid !== parent) void shutdown('parent process exited', 0);
+  }, 1000).unref();
 
   try {
     const dynamoPort = await choosePort('DYNAMODB_PORT', 8000, 'DynamoDB Local');
