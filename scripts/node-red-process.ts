@@ -75,7 +75,6 @@ module.exports = {
   // Only this machine can reach the editor (there is no admin login).
   uiHost: '127.0.0.1',
   logging: { console: { level: 'info', metrics: false, audit: false } },
-  editorTheme: { projects: { enabled: false } },
 };
 `,
     { mode: 0o600 },
