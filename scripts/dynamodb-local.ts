@@ -17,6 +17,8 @@ export interface DynamoDBLocalOptions {
   /** Keep data in this folder; without it, data lives in memory and is gone when it stops. */
   dbPath?: string;
   port?: number;
+  /** Working directory of the java process: DynamoDB Local writes dynamodb-local-metadata.json there. */
+  cwd?: string;
 }
 
 /** Why DynamoDB Local cannot start here, in words a newcomer can act on; undefined when it can. */
@@ -69,7 +71,7 @@ export async function startDynamoDBLocal(options: DynamoDBLocalOptions = {}): Pr
   const child = spawn(
     'java',
     [`-Djava.library.path=${join(dirname(jar), 'DynamoDBLocal_lib')}`, '-jar', jar, ...storage, '-port', String(port)],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
+    { stdio: ['ignore', 'pipe', 'pipe'], ...(options.cwd ? { cwd: options.cwd } : {}) },
   );
   let output = '';
   child.stdout!.on('data', (chunk: Buffer) => (output += chunk));
