@@ -18,7 +18,7 @@ interface ClearDef extends MemoryNodeDef {
 export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryClear(this: Node, def: ClearDef) {
     RED.nodes.createNode(this, def);
-    handleMessages(this, 'clearing', async (msg: NodeMessage & { memory?: unknown }) => {
+    handleMessages(this, RED._('dynamodb-memory-clear.status.clearing'), async (msg: NodeMessage & { memory?: unknown }) => {
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
         evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
@@ -28,7 +28,7 @@ export = function register(RED: NodeAPI): void {
       const deleted = await memory.clearSession(request);
       msg.payload = deleted.messages;
       msg.memory = { sessionId: request.sessionId, deleted };
-      return `cleared ${deleted.messages}`;
+      return RED._('dynamodb-memory-clear.status.cleared', { count: deleted.messages });
     });
   }
   RED.nodes.registerType('dynamodb-memory-clear', DynamoDBMemoryClear);

@@ -50,7 +50,7 @@ export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryHistory(this: Node, def: HistoryDef) {
     RED.nodes.createNode(this, def);
     const property = def.property || 'history';
-    handleMessages(this, 'loading', async (msg: HistoryMsg) => {
+    handleMessages(this, RED._('dynamodb-memory-history.status.loading'), async (msg: HistoryMsg) => {
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
         evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
@@ -68,7 +68,7 @@ export = function register(RED: NodeAPI): void {
       const memory = await memoryFor(RED, def.memory);
       const records = await memory.history(request);
       RED.util.setMessageProperty(msg, property, formatted(records, def.format), true);
-      return `${records.length} message${records.length === 1 ? '' : 's'}`;
+      return RED._('dynamodb-memory-history.status.loaded', { count: records.length });
     });
   }
   RED.nodes.registerType('dynamodb-memory-history', DynamoDBMemoryHistory);

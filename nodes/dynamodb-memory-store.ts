@@ -24,7 +24,7 @@ export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryStore(this: Node, def: StoreDef) {
     RED.nodes.createNode(this, def);
     const ttlDays = def.ttlDays === '' || def.ttlDays === undefined ? undefined : Number(def.ttlDays);
-    handleMessages(this, 'storing', async (msg: StoreMsg) => {
+    handleMessages(this, RED._('dynamodb-memory-store.status.storing'), async (msg: StoreMsg) => {
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
         evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
@@ -44,7 +44,9 @@ export = function register(RED: NodeAPI): void {
       const records = await memory.store(request);
       msg.memory = Array.isArray(request.payload) ? records : records[0];
       const stored = records.filter((r) => !r.duplicate).length;
-      return records.length === stored ? `stored ${stored}` : `stored ${stored}, ${records.length - stored} already there`;
+      return records.length === stored
+        ? RED._('dynamodb-memory-store.status.stored', { count: stored })
+        : RED._('dynamodb-memory-store.status.storedWithDuplicates', { count: stored, duplicates: records.length - stored });
     });
   }
   RED.nodes.registerType('dynamodb-memory-store', DynamoDBMemoryStore);

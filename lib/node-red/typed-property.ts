@@ -23,13 +23,14 @@ export function evaluateProperty(RED: NodeAPI, node: Node, msg: NodeMessage, pro
   });
 }
 
-/** An optional id: a blank TypedInput or a missing msg property both mean "not given". */
+/** An optional id: a blank field, a blank value or a missing msg property all mean "not given". */
 export async function evaluateOptional(
   RED: NodeAPI,
   node: Node,
   msg: NodeMessage,
   property: TypedProperty,
 ): Promise<unknown> {
+  if (property.value === '' && property.type !== 'str') return undefined;
   const value = await evaluateProperty(RED, node, msg, property);
   return value === '' || value === null ? undefined : value;
 }

@@ -122,7 +122,8 @@ describe('memory nodes', () => {
     await unloadFlow();
     process.env['MEMORY_TEST_SESSION'] = uniqueName('env');
     const typed = await loadMemoryFlow([
-      { id: 'store', type: 'dynamodb-memory-store', sessionId: 'chat.id', sessionIdType: 'flow' },
+      // A blank msg-typed User field means "no user", not a broken msg path.
+      { id: 'store', type: 'dynamodb-memory-store', sessionId: 'chat.id', sessionIdType: 'flow', userId: '', userIdType: 'msg' },
       { id: 'history', type: 'dynamodb-memory-history', sessionId: 'MEMORY_TEST_SESSION', sessionIdType: 'env' },
       { id: 'clear', type: 'dynamodb-memory-clear', sessionId: '"env-" & payload', sessionIdType: 'jsonata' },
     ]);
