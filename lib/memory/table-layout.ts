@@ -10,6 +10,16 @@
  *   message        SESSION#<sessionId>   MSG#<ulid>              -                 -
  *   message id     SESSION#<sessionId>   MSGID#<messageId>       -                 -
  *   session        SESSION#<sessionId>   SESSION                 USER#<userId>     SESSION#<lastActivityAt>
+ *   preference     USER#<userId>         PREF#<key>              -                 -
+ *   pref. change   USER#<userId>         PREFLOG#<ulid>          -                 -
+ *   entity         GRAPH#<scope>         ENTITY#<entityId>       -                 -
+ *   edge, out      GRAPH#<scope>         OUT#<src>#<rel>#<dst>   GRAPH#<scope>#REL#<rel>   <createdAt>#<src>#<dst>
+ *   edge, in       GRAPH#<scope>         IN#<dst>#<rel>#<src>    -                 -
+ *
+ * A graph scope is `USER#<userId>` (a user's own facts) or `NAMED#<graphName>`. Relations are
+ * indexed per scope and relation type, never on the bare relation type (one hot partition).
+ * Everything of a user lives under `USER#<userId>`, `GRAPH#USER#<userId>` and the sessions the user
+ * index lists, which is what forgetting a user deletes.
  *
  * A message's sort key is a ULID: its first ten characters are the creation time in
  * milliseconds and the rest is random (and monotonic within one process), so keys sort by time and
@@ -30,14 +40,30 @@ export const attribute = {
 /** Lists a user's sessions, newest activity first (sparse: only sessions that have a user). */
 export const userIndex = 'gsi1';
 
-export type ItemKind = 'message' | 'message-id' | 'session';
+export type ItemKind =
+  | 'message' | 'message-id' | 'session' | 'preference' | 'preference-change' | 'entity' | 'edge-out' | 'edge-in';
+
+/** Whose graph: a user's own, or a named graph shared by a flow. */
+export type GraphScope = { userId: string } | { graph: string };
 
 export const prefix = {
   session: 'SESSION#',
   message: 'MSG#',
   messageId: 'MSGID#',
   user: 'USER#',
+  preference: 'PREF#',
+  preferenceChange: 'PREFLOG#',
+  graph: 'GRAPH#',
+  namedGraph: 'NAMED#',
+  entity: 'ENTITY#',
+  edgeOut: 'OUT#',
+  edgeIn: 'IN#',
+  relation: '#REL#',
 } as const;
+
+function graphScopeKey(scope: GraphScope): string {
+  return 'userId' in scope ? prefix.user + scope.userId : prefix.namedGraph + scope.graph;
+}
 
 export const key = {
   session: (sessionId: string) => ({ pk: prefix.session + sessionId, sk: 'SESSION' }),
@@ -49,6 +75,22 @@ export const key = {
   sessionPartition: (sessionId: string) => prefix.session + sessionId,
   userSessions: (userId: string) => prefix.user + userId,
   userSessionsSort: (lastActivityAt: string) => prefix.session + lastActivityAt,
+  userPartition: (userId: string) => prefix.user + userId,
+  preference: (userId: string, preferenceKey: string) => ({ pk: prefix.user + userId, sk: prefix.preference + preferenceKey }),
+  preferenceChange: (userId: string, ulid: string) => ({ pk: prefix.user + userId, sk: prefix.preferenceChange + ulid }),
+  graphPartition: (scope: GraphScope) => prefix.graph + graphScopeKey(scope),
+  entity: (scope: GraphScope, entityId: string) => ({ pk: prefix.graph + graphScopeKey(scope), sk: prefix.entity + entityId }),
+  edgeOut: (scope: GraphScope, source: string, relation: string, target: string) => ({
+    pk: prefix.graph + graphScopeKey(scope),
+    sk: `${prefix.edgeOut}${source}#${relation}#${target}`,
+  }),
+  edgeIn: (scope: GraphScope, source: string, relation: string, target: string) => ({
+    pk: prefix.graph + graphScopeKey(scope),
+    sk: `${prefix.edgeIn}${target}#${relation}#${source}`,
+  }),
+  /** gsi1 keys of an outgoing edge: a scope's relations of one type, newest first. */
+  relationIndex: (scope: GraphScope, relation: string) => prefix.graph + graphScopeKey(scope) + prefix.relation + relation,
+  relationIndexSort: (createdAt: string, source: string, target: string) => `${createdAt}#${source}#${target}`,
 };
 
 /** The table this pack needs, for CreateTable (on-demand billing; TTL is switched on separately). */
