@@ -17,7 +17,10 @@ import { dynamoDBLocal } from '../support/root-hooks';
 const run = promisify(execFile);
 const root = resolve(__dirname, '..', '..', '..');
 const packName = '@flowmemory/node-red-dynamodb';
-const types = ['dynamodb-memory-config', 'dynamodb-memory-store', 'dynamodb-memory-history', 'dynamodb-memory-clear'];
+/** Every node type the pack declares: the install must load each one. */
+const types = Object.keys(
+  (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } })['node-red'].nodes,
+);
 
 /** The environment without npm's lifecycle variables (npm_config_prefix and co. would redirect the inner npm). */
 function cleanEnv(): NodeJS.ProcessEnv {
