@@ -1,9 +1,10 @@
 /**
- * Node `dynamodb-memory-clear` ("clear session"): deletes every item of a session. The msg contract
+ * Node `dynamodb-memory-clear` ("clear session"): deletes every item of a session, or in "user"
+ * scope everything the pack keeps for a user (forget user). The msg contract
  * is in the help text (locales/en-US/dynamodb-memory-clear.html).
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { parseClearRequest } from '../lib/schemas/clear-request';
+import { parseClearRequest, parseForgetRequest } from '../lib/schemas/clear-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
@@ -13,12 +14,24 @@ interface ClearDef extends MemoryNodeDef {
   sessionIdType: string;
   userId: string;
   userIdType: string;
+  /** 'session': one session; 'user': everything of msg.userId (forget user). */
+  scope: 'session' | 'user';
 }
 
 export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryClear(this: Node, def: ClearDef) {
     RED.nodes.createNode(this, def);
+    const forgetUser = async (msg: NodeMessage & { memory?: unknown }) => {
+      const userId = await evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType });
+      const request = parseForgetRequest(definedFields({ userId }));
+      const memory = await memoryFor(RED, def.memory);
+      const result = await memory.forgetUser(request);
+      msg.payload = result.items;
+      msg.memory = { userId: request.userId, ...result };
+      return RED._('dynamodb-memory-clear.status.forgot', { count: result.items });
+    };
     handleMessages(this, RED._('dynamodb-memory-clear.status.clearing'), async (msg: NodeMessage & { memory?: unknown }) => {
+      if (def.scope === 'user') return forgetUser(msg);
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
         evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),

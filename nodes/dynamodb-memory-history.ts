@@ -1,12 +1,14 @@
 /**
  * Node `dynamodb-memory-history` ("load history"): the newest N messages of a session, oldest
- * first, as chat-API messages, full records or a transcript. The msg contract is in the help text
+ * first, as chat-API messages, full records or a transcript; or, in "sessions" mode, the user's
+ * sessions, newest activity first. The msg contract is in the help text
  * (locales/en-US/dynamodb-memory-history.html).
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { MessageRecord } from '../lib/memory/message-record';
 import { contentText } from '../lib/memory/tokens';
 import { parseHistoryRequest } from '../lib/schemas/history-request';
+import { parseSessionsRequest } from '../lib/schemas/sessions-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
@@ -20,9 +22,11 @@ interface HistoryDef extends MemoryNodeDef {
   tokenBudget: string;
   format: 'messages' | 'records' | 'transcript';
   property: string;
+  /** 'history': a session's messages; 'sessions': the user's sessions. */
+  mode: 'history' | 'sessions';
 }
 
-type HistoryMsg = NodeMessage & { limit?: unknown; since?: unknown; until?: unknown; tokenBudget?: unknown };
+type HistoryMsg = NodeMessage & { limit?: unknown; since?: unknown; until?: unknown; tokenBudget?: unknown; cursor?: unknown };
 
 /** The fields of a record that chat-completion APIs take. */
 function chatMessage(record: MessageRecord) {
@@ -50,7 +54,18 @@ export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryHistory(this: Node, def: HistoryDef) {
     RED.nodes.createNode(this, def);
     const property = def.property || 'history';
+    const listSessions = async (msg: HistoryMsg) => {
+      const userId = await evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType });
+      const request = parseSessionsRequest(definedFields({ userId, limit: msg.limit ?? configured(def.count), cursor: msg.cursor }));
+      const memory = await memoryFor(RED, def.memory);
+      const page = await memory.listSessions(request);
+      RED.util.setMessageProperty(msg, property, page.sessions, true);
+      if (page.cursor) msg.cursor = page.cursor;
+      else delete msg.cursor;
+      return RED._('dynamodb-memory-history.status.sessions', { count: page.sessions.length });
+    };
     handleMessages(this, RED._('dynamodb-memory-history.status.loading'), async (msg: HistoryMsg) => {
+      if (def.mode === 'sessions') return listSessions(msg);
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
         evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),

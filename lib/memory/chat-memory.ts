@@ -4,15 +4,17 @@
  * on input you do not control.
  */
 import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import type { ClearRequest } from '../schemas/clear-request';
+import type { ClearRequest, ForgetRequest } from '../schemas/clear-request';
+import type { SessionsRequest } from '../schemas/sessions-request';
 import type { HistoryRequest } from '../schemas/history-request';
 import type { StoreRequest } from '../schemas/store-request';
 import { batchWrite } from './batch-write';
-import { SessionOwnershipError } from './errors';
+import { MemoryInputError, SessionOwnershipError } from './errors';
 import { ulidBounds } from './message-ids';
 import { messageWrites, recordFromItem, type MessageRecord } from './message-record';
 import { storeMessages } from './store-messages';
-import { attribute, key, prefix } from './table-layout';
+import { addCounts, deletePartition, type CountsByKind } from './partition-delete';
+import { attribute, key, prefix, userIndex } from './table-layout';
 import { contentText, countTokens } from './tokens';
 
 export interface ChatMemoryOptions {
@@ -29,6 +31,66 @@ export interface ClearResult {
   messages: number;
   /** Items deleted in all: messages, messageId guards and the session item. */
   items: number;
+}
+
+export interface ForgetResult {
+  /** Items deleted by kind (message, message-id, session, preference, preference-change, entity, edge-out, edge-in). */
+  deleted: CountsByKind;
+  items: number;
+}
+
+export interface SessionSummary {
+  sessionId: string;
+  userId: string;
+  messageCount: number;
+  /** First activity. */
+  createdAt: string;
+  lastActivityAt: string;
+}
+
+export interface SessionPage {
+  sessions: SessionSummary[];
+  /** Present when there are more: pass it as `cursor` for the next page. */
+  cursor?: string;
+}
+
+const defaultSessionsLimit = 20;
+
+function totalItems(counts: CountsByKind): number {
+  return Object.values(counts).reduce((sum, n) => sum + n, 0);
+}
+
+function sessionSummary(item: Record<string, unknown>): SessionSummary {
+  return {
+    sessionId: String(item['sessionId']),
+    userId: String(item['userId']),
+    messageCount: Number(item['messageCount'] ?? 0),
+    createdAt: String(item['createdAt']),
+    lastActivityAt: String(item['lastActivityAt']),
+  };
+}
+
+/** A page position handed to flows as an opaque string. */
+function encodeCursor(lastKey: Record<string, unknown>): string {
+  return Buffer.from(JSON.stringify(lastKey)).toString('base64url');
+}
+
+/** Reads a cursor back, refusing one that is not from this listing (another user's, or forged). */
+function decodeCursor(cursor: string, partition: string): Record<string, unknown> {
+  let lastKey: unknown;
+  try {
+    lastKey = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
+  } catch {
+    lastKey = undefined;
+  }
+  const fields = lastKey as Record<string, unknown> | undefined;
+  const keyNames = [attribute.partitionKey, attribute.sortKey, attribute.gsi1PartitionKey, attribute.gsi1SortKey];
+  const wellFormed = fields !== null && typeof fields === 'object' && Object.keys(fields).length === keyNames.length &&
+    keyNames.every((name) => typeof fields[name] === 'string');
+  if (!wellFormed || fields![attribute.gsi1PartitionKey] !== partition) {
+    throw new MemoryInputError('cursor: is not a cursor from this user\'s session listing');
+  }
+  return fields!;
 }
 
 const defaultHistoryLimit = 20;
@@ -112,37 +174,79 @@ export class ChatMemory {
    */
   async clearSession(request: ClearRequest): Promise<ClearResult> {
     await this.assertOwner(request.sessionId, request.userId);
-    const sessionKey = key.session(request.sessionId);
-    const result: ClearResult = { messages: 0, items: 0 };
-    let sessionItemFound = false;
-    let startKey: Record<string, unknown> | undefined;
+    const counts = await this.deleteSession(request.sessionId);
+    return { messages: counts['message'] ?? 0, items: totalItems(counts) };
+  }
+
+  /** A user's sessions, newest activity first, a page at a time (pass `cursor` on for the next). */
+  async listSessions(request: SessionsRequest): Promise<SessionPage> {
+    const partition = key.userSessions(request.userId);
+    const page = await this.documents.send(
+      new QueryCommand({
+        TableName: this.tableName,
+        IndexName: userIndex,
+        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sessions)',
+        FilterExpression: 'attribute_not_exists(#expiresAt) OR #expiresAt > :now',
+        ExpressionAttributeNames: { '#pk': attribute.gsi1PartitionKey, '#sk': attribute.gsi1SortKey, '#expiresAt': attribute.expiresAt },
+        ExpressionAttributeValues: { ':pk': partition, ':sessions': prefix.session, ':now': Math.floor(this.now() / 1000) },
+        ScanIndexForward: false,
+        Limit: request.limit ?? defaultSessionsLimit,
+        ...(request.cursor ? { ExclusiveStartKey: decodeCursor(request.cursor, partition) } : {}),
+      }),
+    );
+    return {
+      sessions: (page.Items ?? []).map(sessionSummary),
+      ...(page.LastEvaluatedKey ? { cursor: encodeCursor(page.LastEvaluatedKey) } : {}),
+    };
+  }
+
+  /**
+   * Deletes everything this pack keeps for a user: every session of theirs (messages and session
+   * items), their preferences and preference history, and their graph. Counts come back by kind.
+   * Running it again after an interruption finishes the job.
+   */
+  async forgetUser(request: ForgetRequest): Promise<ForgetResult> {
+    const { userId } = request;
+    const sessionIds: string[] = [];
+    let cursor: string | undefined;
     do {
+      // Owned sessions are found through the user index, expired ones included.
       const page = await this.documents.send(
         new QueryCommand({
           TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk',
-          ProjectionExpression: '#pk, #sk',
-          ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey },
-          ExpressionAttributeValues: { ':pk': sessionKey.pk },
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+          IndexName: userIndex,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sessions)',
+          ProjectionExpression: 'sessionId',
+          ExpressionAttributeNames: { '#pk': attribute.gsi1PartitionKey, '#sk': attribute.gsi1SortKey },
+          ExpressionAttributeValues: { ':pk': key.userSessions(userId), ':sessions': prefix.session },
+          ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, key.userSessions(userId)) } : {}),
         }),
       );
-      const keys = (page.Items ?? []).filter((item) => {
-        if (item[attribute.sortKey] !== sessionKey.sk) return true;
-        sessionItemFound = true;
-        return false;
-      });
-      await batchWrite(this.documents, this.tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
-      result.items += keys.length;
-      result.messages += keys.filter((k) => String(k[attribute.sortKey]).startsWith(prefix.message)).length;
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
-    if (sessionItemFound) {
-      await batchWrite(this.documents, this.tableName, [{ DeleteRequest: { Key: sessionKey } }]);
-      result.items += 1;
+      sessionIds.push(...(page.Items ?? []).map((item) => String(item['sessionId'])));
+      cursor = page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : undefined;
+    } while (cursor);
+    const counts: CountsByKind = {};
+    for (const sessionId of sessionIds) addCounts(counts, await this.deleteSession(sessionId));
+    for (const pk of [key.userPartition(userId), key.graphPartition({ userId })]) {
+      addCounts(counts, (await deletePartition({ documents: this.documents, tableName: this.tableName, pk })).counts);
     }
-    return result;
+    return { deleted: counts, items: totalItems(counts) };
+  }
+
+  /** The session's items, its session item last; counts by kind. */
+  private async deleteSession(sessionId: string): Promise<CountsByKind> {
+    const sessionKey = key.session(sessionId);
+    const { counts, deferredKeys } = await deletePartition({
+      documents: this.documents,
+      tableName: this.tableName,
+      pk: sessionKey.pk,
+      deferred: (sk) => sk === sessionKey.sk,
+    });
+    if (deferredKeys.length > 0) {
+      await batchWrite(this.documents, this.tableName, deferredKeys.map((Key) => ({ DeleteRequest: { Key } })));
+      counts['session'] = (counts['session'] ?? 0) + deferredKeys.length;
+    }
+    return counts;
   }
 
   /** Refuses, before anything is read or written, a user who does not own the session. */

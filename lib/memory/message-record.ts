@@ -45,15 +45,17 @@ export function recordFromItem(item: Record<string, unknown>): MessageRecord {
 
 type PayloadMessage = Exclude<StoreRequest['payload'], string | unknown[]>;
 
+/** A bare string is the content of a message with the request's role. */
+function asMessage(item: string | PayloadMessage): PayloadMessage {
+  return typeof item === 'string' ? { content: item } : item;
+}
+
 function payloadMessages(request: StoreRequest): PayloadMessage[] {
   const { payload } = request;
-  if (typeof payload === 'string') return [{ content: payload }];
-  if (Array.isArray(payload)) {
-    return payload.map((m, i) =>
-      m.messageId === undefined && request.messageId !== undefined ? { ...m, messageId: `${request.messageId}-${i}` } : m,
-    );
-  }
-  return [payload];
+  if (!Array.isArray(payload)) return [asMessage(payload)];
+  return payload.map(asMessage).map((m, i) =>
+    m.messageId === undefined && request.messageId !== undefined ? { ...m, messageId: `${request.messageId}-${i}` } : m,
+  );
 }
 
 /**

@@ -1,4 +1,4 @@
-/** What the clear-session node (and `ChatMemory.clearSession`) accepts. */
+/** What the clear node accepts: one session (`ChatMemory.clearSession`), or a whole user (`forgetUser`). */
 import * as field from './fields';
 import { parser, type FromSchema } from './validator';
 
@@ -11,3 +11,13 @@ export const clearRequestSchema = {
 
 export type ClearRequest = FromSchema<typeof clearRequestSchema>;
 export const parseClearRequest = parser(clearRequestSchema);
+
+export const forgetRequestSchema = {
+  type: 'object',
+  required: ['userId'],
+  additionalProperties: false,
+  properties: { userId: field.id },
+} as const;
+
+export type ForgetRequest = FromSchema<typeof forgetRequestSchema>;
+export const parseForgetRequest = parser(forgetRequestSchema);

@@ -32,7 +32,11 @@ export const storeRequestSchema = {
     messageId: field.id,
     ttlDays: field.ttlDays,
     payload: {
-      anyOf: [{ type: 'string' }, message, { type: 'array', minItems: 1, maxItems: 10000, items: message }],
+      anyOf: [
+        { type: 'string' },
+        message,
+        { type: 'array', minItems: 1, maxItems: 10000, items: { anyOf: [{ type: 'string' }, message] } },
+      ],
       description: 'must be a string, a {role, content} object or a non-empty array of them',
     },
   },

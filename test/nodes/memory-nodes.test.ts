@@ -146,6 +146,27 @@ describe('memory nodes', () => {
     assert.equal(left.length, 0);
   });
 
+  it("lists the user's sessions and forgets the user", async () => {
+    await unloadFlow();
+    const userFlow = await loadMemoryFlow([
+      { id: 'store', type: 'dynamodb-memory-store' },
+      { id: 'sessions', type: 'dynamodb-memory-history', mode: 'sessions', property: 'sessions' },
+      { id: 'forget', type: 'dynamodb-memory-clear', scope: 'user' },
+    ]);
+    const userId = uniqueName('u');
+    await sent(userFlow, 'store', { sessionId: `${userId}-1`, userId, payload: 'one' });
+    await sent(userFlow, 'store', { sessionId: `${userId}-2`, userId, payload: ['two', 'three'] });
+    const page = await sent(userFlow, 'sessions', { userId, limit: 1 });
+    assert.deepEqual((page['sessions'] as Msg[]).map((s) => [s['sessionId'], s['messageCount']]), [[`${userId}-2`, 2]]);
+    const next = await sent(userFlow, 'sessions', { userId, limit: 1, cursor: page['cursor'] });
+    assert.deepEqual((next['sessions'] as Msg[]).map((s) => s['sessionId']), [`${userId}-1`]);
+    const forgot = await sent(userFlow, 'forget', { userId });
+    assert.equal(forgot['payload'], 5);
+    assert.deepEqual((forgot['memory'] as Msg)['deleted'], { message: 3, session: 2 });
+    assert.deepEqual((await allItems(userFlow.tableName)).filter((i) => JSON.stringify(i).includes(userId)), []);
+    assert.match((await userFlow.run('forget', {})).error ?? '', /userId is required/);
+  });
+
   describe('bad input reaches Catch, turns the status red and writes nothing', () => {
     const cases: Array<[string, (sessionId: string) => Msg, RegExp]> = [
       ['a missing session id', () => ({ payload: 'hello' }), /sessionId is required/],

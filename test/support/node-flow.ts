@@ -38,8 +38,9 @@ export const defaults = {
   'dynamodb-memory-store': { sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', role: 'user', ttlDays: '' },
   'dynamodb-memory-history': {
     sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', count: '20', tokenBudget: '', format: 'messages', property: 'history',
+    mode: 'history',
   },
-  'dynamodb-memory-clear': { sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg' },
+  'dynamodb-memory-clear': { sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', scope: 'session' },
 } as const;
 
 export interface FlowOptions {

@@ -1,0 +1,58 @@
+/**
+ * Deletes every item of one partition, page by page (keys only), with batched deletes, and counts
+ * what it deleted by the item's kind. Deleting is idempotent, so a run that was interrupted is
+ * finished by running it again.
+ */
+import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchWrite } from './batch-write';
+import { attribute } from './table-layout';
+
+export type CountsByKind = Record<string, number>;
+
+export interface PartitionDelete {
+  documents: DynamoDBDocumentClient;
+  tableName: string;
+  pk: string;
+  /** Sort keys to leave for the caller to delete last (a session item, so an interrupted clear stays visible). */
+  deferred?: (sk: string) => boolean;
+}
+
+export function addCounts(into: CountsByKind, from: CountsByKind): CountsByKind {
+  for (const [kind, n] of Object.entries(from)) into[kind] = (into[kind] ?? 0) + n;
+  return into;
+}
+
+/** Deletes the partition's items; returns the counts by kind and the deferred keys it found. */
+export async function deletePartition(request: PartitionDelete): Promise<{ counts: CountsByKind; deferredKeys: Record<string, unknown>[] }> {
+  const { documents, tableName, pk, deferred } = request;
+  const counts: CountsByKind = {};
+  const deferredKeys: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const page = await documents.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: '#pk = :pk',
+        ProjectionExpression: '#pk, #sk, #kind',
+        ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, '#kind': 'kind' },
+        ExpressionAttributeValues: { ':pk': pk },
+        ConsistentRead: true,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    const keys: Record<string, unknown>[] = [];
+    for (const item of page.Items ?? []) {
+      const itemKey = { [attribute.partitionKey]: item[attribute.partitionKey], [attribute.sortKey]: item[attribute.sortKey] };
+      if (deferred?.(String(item[attribute.sortKey]))) {
+        deferredKeys.push(itemKey);
+        continue;
+      }
+      keys.push(itemKey);
+      const kind = String(item['kind'] ?? 'other');
+      counts[kind] = (counts[kind] ?? 0) + 1;
+    }
+    await batchWrite(documents, tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  return { counts, deferredKeys };
+}

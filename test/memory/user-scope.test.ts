@@ -1,0 +1,75 @@
+/** A user's sessions, and forgetting a user, against DynamoDB Local. */
+import assert from 'node:assert/strict';
+import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ChatMemory } from '../../lib/memory/chat-memory';
+import { MemoryInputError } from '../../lib/memory/errors';
+import { key } from '../../lib/memory/table-layout';
+import { parseStoreRequest } from '../../lib/schemas/store-request';
+import { memoryTable, uniqueName, type MemoryTable } from '../support/memory-table';
+
+/** Every item of the table that mentions the user anywhere: its keys or any attribute. */
+async function itemsOfUser(table: MemoryTable, userId: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let ExclusiveStartKey: Record<string, unknown> | undefined;
+  do {
+    const page = await table.connection.documents.send(new ScanCommand({ TableName: table.tableName, ExclusiveStartKey }));
+    items.push(...(page.Items ?? []));
+    ExclusiveStartKey = page.LastEvaluatedKey;
+  } while (ExclusiveStartKey);
+  return items.filter((item) => JSON.stringify(item).includes(userId));
+}
+
+describe("a user's sessions and forgetting a user", () => {
+  let table: MemoryTable;
+  before(async () => (table = await memoryTable()));
+  after(() => table.close());
+
+  it('lists the sessions newest activity first, a page at a time, with counts', async () => {
+    const userId = uniqueName('u');
+    let clock = Date.parse('2026-01-01T00:00:00Z');
+    const memory = new ChatMemory({ documents: table.connection.documents, tableName: table.tableName, now: () => clock });
+    for (const [sessionId, messages] of [['a', 1], ['b', 3], ['c', 2]] as const) {
+      for (let i = 0; i < messages; i++) {
+        clock += 1000;
+        await memory.store(parseStoreRequest({ sessionId: `${userId}-${sessionId}`, userId, role: 'user', payload: `m${i}` }));
+      }
+    }
+    clock += 1000;
+    await memory.store(parseStoreRequest({ sessionId: `${userId}-a`, userId, role: 'user', payload: 'back in a' }));
+    const first = await memory.listSessions({ userId, limit: 2 });
+    assert.deepEqual(first.sessions.map((s) => [s.sessionId, s.messageCount]), [[`${userId}-a`, 2], [`${userId}-c`, 2]]);
+    assert.ok(first.cursor);
+    const second = await memory.listSessions({ userId, limit: 2, cursor: first.cursor });
+    assert.deepEqual(second.sessions.map((s) => s.sessionId), [`${userId}-b`]);
+    assert.equal(second.sessions[0]!.createdAt, '2026-01-01T00:00:02.000Z');
+    assert.equal(second.sessions[0]!.lastActivityAt, '2026-01-01T00:00:04.000Z');
+    await assert.rejects(memory.listSessions({ userId: 'someone-else', cursor: first.cursor! }), MemoryInputError);
+    await assert.rejects(memory.listSessions({ userId, cursor: 'not-a-cursor' }), MemoryInputError);
+  });
+
+  it('forgets everything of a user and nothing of anyone else, and a second run finds nothing left', async () => {
+    const userId = uniqueName('forget');
+    const other = uniqueName('keep');
+    for (const sessionId of ['s1', 's2', 's3']) {
+      await table.memory.store(parseStoreRequest({ sessionId: `${userId}-${sessionId}`, userId, role: 'user', payload: ['a', 'b'], messageId: sessionId }));
+    }
+    await table.memory.store(parseStoreRequest({ sessionId: `${other}-s`, userId: other, role: 'user', payload: 'mine' }));
+    const put = (item: Record<string, unknown>) => table.connection.documents.send(new PutCommand({ TableName: table.tableName, Item: item }));
+    await put({ ...key.preference(userId, 'genres'), kind: 'preference', value: ['jazz'] });
+    await put({ ...key.preferenceChange(userId, '01J00000000000000000000000'), kind: 'preference-change' });
+    await put({ ...key.entity({ userId }, 'ana'), kind: 'entity' });
+    await put({ ...key.edgeOut({ userId }, 'ana', 'likes', 'blue-note'), kind: 'edge-out' });
+    await put({ ...key.edgeIn({ userId }, 'ana', 'likes', 'blue-note'), kind: 'edge-in' });
+    await put({ ...key.preference(other, 'genres'), kind: 'preference', value: ['rock'] });
+    assert.ok((await itemsOfUser(table, userId)).length > 0);
+
+    const result = await table.memory.forgetUser({ userId });
+    assert.deepEqual(result.deleted, {
+      message: 6, 'message-id': 6, session: 3, preference: 1, 'preference-change': 1, entity: 1, 'edge-out': 1, 'edge-in': 1,
+    });
+    assert.equal(result.items, 20);
+    assert.deepEqual(await itemsOfUser(table, userId), []);
+    assert.equal((await itemsOfUser(table, other)).length, 3, "the other user's session item, message and preference stay");
+    assert.deepEqual(await table.memory.forgetUser({ userId }), { deleted: {}, items: 0 });
+  });
+});
