@@ -42,14 +42,28 @@ function credentialsConfig(auth: Authentication): Partial<DynamoDBClientConfig> 
   }
 }
 
+/**
+ * Sockets per client. The SDK's timers run while a request waits for a free socket, so with the
+ * default 50, a burst of concurrent flows would time out in the queue, not on the network.
+ */
+const maxSockets = 256;
+
 export function connect(options: ConnectionOptions): Connection {
+  const agent = { keepAlive: true, maxSockets };
   const client = new DynamoDBClient({
     region: options.region,
     ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     ...credentialsConfig(options.authentication),
     retryMode: 'standard',
     maxAttempts: options.maxAttempts,
-    requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: options.requestTimeoutMs },
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs,
+      // Without this the SDK only logs a warning when the timeout passes, and a hung engine hangs the flow.
+      throwOnRequestTimeout: true,
+      connectionTimeout: options.requestTimeoutMs,
+      httpAgent: agent,
+      httpsAgent: agent,
+    },
   });
   const documents = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },

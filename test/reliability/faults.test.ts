@@ -1,0 +1,127 @@
+/**
+ * Stores, clears and forgets through the fault-injecting proxy (the one fake in the suite: DynamoDB
+ * Local itself never fails): nothing lost, nothing duplicated, and the config node's retry settings
+ * are what the nodes use.
+ */
+import assert from 'node:assert/strict';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
+import { localConnection, uniqueName } from '../support/memory-table';
+import { loadMemoryFlow, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
+import { dynamoDBLocal } from '../support/root-hooks';
+
+async function scan(tableName: string): Promise<Record<string, unknown>[]> {
+  const connection = localConnection();
+  try {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await connection.documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey, ConsistentRead: true }));
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  } finally {
+    connection.client.destroy();
+  }
+}
+
+/**
+ * Sends msg until the node sends it on, as a flow with Catch → delay → retry would: safe because
+ * every msg carries a messageId. Returns how many times it had to be sent again.
+ */
+async function sendUntilStored(flow: MemoryFlow, nodeId: string, msg: Msg): Promise<number> {
+  let lastError = '';
+  for (let resends = 0; resends < 20; resends++) {
+    const outcome = await flow.run(nodeId, { ...msg });
+    if (outcome.error === undefined) return resends;
+    lastError = outcome.error;
+  }
+  throw new Error(`${nodeId} failed 20 times for ${JSON.stringify(msg).slice(0, 80)}: ${lastError}`);
+}
+
+describe('through the fault-injecting proxy', function () {
+  this.timeout(600_000);
+  let proxy: FaultProxy;
+  before(async () => {
+    await startNodeRed();
+    proxy = await startFaultProxy(dynamoDBLocal().endpoint);
+  });
+  after(async () => {
+    await proxy.close();
+    await stopNodeRed();
+  });
+  afterEach(async () => {
+    proxy.rates = {};
+    await unloadFlow();
+  });
+
+  it('uses the config node\'s max attempts for every call', async () => {
+    const attemptsSeen: number[] = [];
+    for (const maxAttempts of [1, 3]) {
+      const flow = await loadMemoryFlow([{ id: 'store', type: 'dynamodb-memory-store' }], {
+        config: { endpoint: proxy.endpoint, maxAttempts: String(maxAttempts), createTable: false },
+      });
+      proxy.rates = { throttle: 1 };
+      const before = proxy.counts.throttle;
+      const outcome = await flow.run('store', { sessionId: 's', payload: 'hi' });
+      assert.match(outcome.error ?? '', /Injected: (throughput|rate) exceeded/);
+      attemptsSeen.push(proxy.counts.throttle - before);
+      proxy.rates = {};
+      await unloadFlow();
+    }
+    assert.deepEqual(attemptsSeen, [1, 3]);
+  });
+
+  it('stores 10,000 messages in 100 sessions at 20 % throttling, 5 % 5xx, 1 % dropped or lost: each once, in order', async () => {
+    const flow = await loadMemoryFlow([{ id: 'store', type: 'dynamodb-memory-store' }, { id: 'history', type: 'dynamodb-memory-history', count: '100' }], {
+      // A generous timeout: this test is about faults, and on a loaded 2-core machine a serialised
+      // DynamoDB Local can take seconds per transaction; timeouts would only add a retry storm.
+      config: { endpoint: proxy.endpoint, maxAttempts: '8', requestTimeoutMs: '30000', createTable: false },
+    });
+    const run = uniqueName('faults');
+    const sessions = Array.from({ length: 100 }, (_, s) => `${run}-${s}`);
+    proxy.rates = { throttle: 0.2, serverError: 0.05, drop: 0.005, lostResponse: 0.005 };
+    const started = Date.now();
+    const resends = await Promise.all(
+      sessions.map(async (sessionId) => {
+        let total = 0;
+        for (let i = 0; i < 100; i++) total += await sendUntilStored(flow, 'store', { sessionId, messageId: `m${i}`, payload: `message ${i}` });
+        return total;
+      }),
+    );
+    const seconds = (Date.now() - started) / 1000;
+    const injected = { ...proxy.counts };
+    proxy.rates = {};
+    const items = (await scan(flow.tableName)).filter((i) => String(i['sessionId']).startsWith(run));
+    const messages = items.filter((i) => i['kind'] === 'message');
+    assert.equal(messages.length, 10_000, 'every message exactly once');
+    for (const sessionId of sessions) {
+      const out = await flow.run('history', { sessionId });
+      const contents = ((out.sent?.['history'] ?? []) as Msg[]).map((m) => m['content']);
+      assert.deepEqual(contents, Array.from({ length: 100 }, (_, i) => `message ${i}`), `order in ${sessionId}`);
+      const session = items.find((i) => i['kind'] === 'session' && i['sessionId'] === sessionId);
+      assert.equal(session?.['messageCount'], 100, `count in ${sessionId}`);
+    }
+    console.log(`      10,000 stores in ${seconds.toFixed(1)} s; injected ${JSON.stringify(injected)}; ` +
+      `msgs the flow had to send again: ${resends.reduce((a, b) => a + b, 0)}`);
+  });
+
+  it('clears a session and forgets a user to 0 items with throttling, 5xx, drops and partial batches', async () => {
+    const flow = await loadMemoryFlow(
+      [{ id: 'store', type: 'dynamodb-memory-store' }, { id: 'clear', type: 'dynamodb-memory-clear' }, { id: 'forget', type: 'dynamodb-memory-clear', scope: 'user' }],
+      { config: { endpoint: proxy.endpoint, maxAttempts: '8', requestTimeoutMs: '30000', createTable: false } },
+    );
+    const userId = uniqueName('u');
+    const payload = Array.from({ length: 500 }, (_, i) => ({ content: `m${i}` }));
+    for (const s of ['a', 'b', 'c']) await sendUntilStored(flow, 'store', { sessionId: `${userId}-${s}`, userId, messageId: s, payload });
+    proxy.rates = { throttle: 0.1, serverError: 0.05, drop: 0.01, lostResponse: 0.01, partialBatch: 0.3 };
+    await sendUntilStored(flow, 'clear', { sessionId: `${userId}-a`, userId });
+    await sendUntilStored(flow, 'forget', { userId });
+    const batchesCut = proxy.counts.partialBatch;
+    proxy.rates = {};
+    const left = (await scan(flow.tableName)).filter((i) => JSON.stringify(i).includes(userId));
+    assert.deepEqual(left, []);
+    assert.ok(batchesCut > 0, 'some batches came back partly unprocessed');
+  });
+});
