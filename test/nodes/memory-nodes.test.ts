@@ -167,6 +167,19 @@ describe('memory nodes', () => {
     assert.match((await userFlow.run('forget', {})).error ?? '', /userId is required/);
   });
 
+  it("refuses another user's session for store, load and clear, and changes nothing", async () => {
+    const sessionId = uniqueName('s');
+    await sent(flow, 'store', { sessionId, userId: 'ana', payload: 'private' });
+    const before = (await allItems(flow.tableName)).filter((i) => i['pk'] === `SESSION#${sessionId}`);
+    for (const nodeId of ['store', 'history', 'clear']) {
+      const outcome = await flow.run(nodeId, { sessionId, userId: 'mallory', payload: 'let me in' });
+      assert.match(outcome.error ?? 'no error', /belongs to another user/, nodeId);
+      assert.equal(flow.lastStatus(nodeId)?.fill, 'red');
+    }
+    const after = (await allItems(flow.tableName)).filter((i) => i['pk'] === `SESSION#${sessionId}`);
+    assert.deepEqual(after, before);
+  });
+
   describe('bad input reaches Catch, turns the status red and writes nothing', () => {
     const cases: Array<[string, (sessionId: string) => Msg, RegExp]> = [
       ['a missing session id', () => ({ payload: 'hello' }), /sessionId is required/],
