@@ -204,9 +204,42 @@ export class Preferences {
     return { ...key.preference(userId, preferenceKey), kind: 'preference', userId, key: preferenceKey, value, version, updatedAt };
   }
 
-  /** Refuses, before anything is written, a value whose item would not fit 400 KB. */
+  private auditEntry(
+    userId: string,
+    preferenceKey: string,
+    ulid: string,
+    old: { value: unknown } | undefined,
+    next: { value: unknown } | undefined,
+    version: number,
+    changedAt: string,
+  ): Item {
+    const entry: Item = {
+      ...key.preferenceChange(userId, ulid),
+      kind: 'preference-change',
+      userId,
+      key: preferenceKey,
+      ...(old ? { oldValue: old.value } : {}),
+      ...(next ? { newValue: next.value } : {}),
+      version,
+      changedAt,
+    };
+    if (old && itemBytes(entry) > maxItemBytes) {
+      delete entry['oldValue'];
+      entry['oldValueOmitted'] = true;
+    }
+    return entry;
+  }
+
+  /**
+   * Refuses, before anything is written, a value whose item, or audit entry (without the old
+   * value), would not fit 400 KB.
+   */
   private assertFits(userId: string, preferenceKey: string, value: unknown): void {
-    const bytes = itemBytes(this.preferenceItem(userId, preferenceKey, value, widestVersion, new Date(0).toISOString()));
+    const at = new Date(0).toISOString();
+    const bytes = Math.max(
+      itemBytes(this.preferenceItem(userId, preferenceKey, value, widestVersion, at)),
+      itemBytes({ ...this.auditEntry(userId, preferenceKey, '0'.repeat(26), undefined, { value }, widestVersion, at), oldValueOmitted: true }),
+    );
     if (bytes > maxItemBytes) {
       throw new MemoryInputError(
         `preference "${preferenceKey}" is ${(bytes / 1024).toFixed(1)} KB; DynamoDB stores at most 400 KB in one item, so nothing was stored`,
@@ -229,27 +262,20 @@ export class Preferences {
       // The entry's ULID is made after the read, so a change that saw another's result sorts after it.
       const nowMs = this.now();
       const changedAt = new Date(nowMs).toISOString();
-      const version = current ? Number(current['version']) : 0;
-      const condition: { ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Item } = current
-        ? { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } }
-        : { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': attribute.partitionKey } };
+      // An item without a number version (not written by this pack) is matched by that absence.
+      const stored = typeof current?.['version'] === 'number' ? (current['version'] as number) : undefined;
+      const version = stored ?? 0;
+      const condition: { ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Item } =
+        !current
+          ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': attribute.partitionKey } }
+          : stored === undefined
+            ? { ConditionExpression: 'attribute_exists(#pk) AND attribute_not_exists(#version)', ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#version': 'version' } }
+            : { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': stored } };
       const write = next
         ? { Put: { TableName: this.tableName, Item: this.preferenceItem(userId, preferenceKey, next.value, version + 1, changedAt), ...condition } }
         : { Delete: { TableName: this.tableName, Key: itemKey, ...condition } };
-      const audit: Item = {
-        ...key.preferenceChange(userId, nextMessageUlid(nowMs)),
-        kind: 'preference-change',
-        userId,
-        key: preferenceKey,
-        ...(current ? { oldValue: current['value'] } : {}),
-        ...(next ? { newValue: next.value } : {}),
-        version: version + 1,
-        changedAt,
-      };
-      if (itemBytes(audit) > maxItemBytes) {
-        delete audit['oldValue'];
-        audit['oldValueOmitted'] = true;
-      }
+      const old = current ? { value: current['value'] } : undefined;
+      const audit = this.auditEntry(userId, preferenceKey, nextMessageUlid(nowMs), old, next, version + 1, changedAt);
       try {
         await this.documents.send(
           new TransactWriteCommand({ TransactItems: [write, { Put: { TableName: this.tableName, Item: audit } }] }),

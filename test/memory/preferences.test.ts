@@ -1,6 +1,7 @@
 /** Preferences in the memory core against a real DynamoDB Local: per-key items, audit, concurrency. */
 import assert from 'node:assert/strict';
 import { MemoryInputError } from '../../lib/memory/errors';
+import { itemBytes, maxItemBytes } from '../../lib/memory/item-size';
 import {
   parsePreferenceHistoryRequest,
   parsePreferenceKeyRequest,
@@ -144,6 +145,15 @@ describe('preferences core', () => {
       const userId = uniqueName('u');
       await assert.rejects(set(userId, 'big', 'x'.repeat(401 * 1024)), /preference "big" is 401\.\d KB; DynamoDB stores at most 400 KB/);
       await assert.rejects(prefs().merge({ userId, values: { small: 1, big: 'x'.repeat(401 * 1024) } }), /at most 400 KB/);
+      assert.deepEqual(await table.itemsWithPk(`USER#${userId}`), []);
+    });
+
+    it('a value whose item fits but whose audit entry (longer sort key) would not', async () => {
+      const userId = uniqueName('u');
+      const preferenceItem = { pk: `USER#${userId}`, sk: 'PREF#k', kind: 'preference', userId, key: 'k', value: '', version: Number.MAX_SAFE_INTEGER, updatedAt: new Date(0).toISOString() };
+      const value = 'x'.repeat(maxItemBytes - itemBytes(preferenceItem) - 4);
+      assert.ok(itemBytes({ ...preferenceItem, value }) <= maxItemBytes);
+      await assert.rejects(set(userId, 'k', value), (e: Error) => e instanceof MemoryInputError && /at most 400 KB/.test(e.message));
       assert.deepEqual(await table.itemsWithPk(`USER#${userId}`), []);
     });
   });
