@@ -3,8 +3,30 @@ export { ChatMemory, type ChatMemoryOptions, type ClearResult } from './memory/c
 export { connect, type Authentication, type Connection, type ConnectionOptions } from './memory/connection';
 export { MemoryInputError, SessionOwnershipError } from './memory/errors';
 export type { MessageRecord } from './memory/message-record';
+export {
+  Preferences,
+  type PreferencesOptions,
+  type PreferenceValues,
+  type PreferenceChange,
+  type GetResult,
+  type ChangeResult,
+  type HistoryResult,
+} from './memory/preferences';
 export { ensureTable } from './memory/table-setup';
 export { tableDefinition } from './memory/table-layout';
 export { parseStoreRequest, type StoreRequest } from './schemas/store-request';
 export { parseHistoryRequest, type HistoryRequest } from './schemas/history-request';
 export { parseClearRequest, type ClearRequest } from './schemas/clear-request';
+export {
+  preferenceOperations,
+  parsePreferenceOperation,
+  parsePreferenceKeyRequest,
+  parsePreferenceSetRequest,
+  parsePreferenceMergeRequest,
+  parsePreferenceHistoryRequest,
+  type PreferenceOperation,
+  type PreferenceKeyRequest,
+  type PreferenceSetRequest,
+  type PreferenceMergeRequest,
+  type PreferenceHistoryRequest,
+} from './schemas/preference-request';

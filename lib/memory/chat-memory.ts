@@ -12,6 +12,7 @@ import { batchWrite } from './batch-write';
 import { MemoryInputError, SessionOwnershipError } from './errors';
 import { ulidBounds } from './message-ids';
 import { messageWrites, recordFromItem, type MessageRecord } from './message-record';
+import { Preferences } from './preferences';
 import { storeMessages } from './store-messages';
 import { addCounts, deletePartition, type CountsByKind } from './partition-delete';
 import { attribute, key, prefix, userIndex } from './table-layout';
@@ -104,12 +105,15 @@ export class ChatMemory {
   readonly tableName: string;
   private readonly defaultTtlDays: number | undefined;
   private readonly now: () => number;
+  /** The users' preferences (get, set, merge, delete, history) on the same table. */
+  readonly preferences: Preferences;
 
   constructor(options: ChatMemoryOptions) {
     this.documents = options.documents;
     this.tableName = options.tableName;
     this.defaultTtlDays = options.defaultTtlDays;
     this.now = options.now ?? Date.now;
+    this.preferences = new Preferences({ documents: this.documents, tableName: this.tableName, now: this.now });
   }
 
   /** Stores the payload's message(s) in order; returns what was stored (see MessageRecord.duplicate). */

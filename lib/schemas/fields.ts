@@ -3,6 +3,8 @@
  * reads when the field is wrong, so it says what is expected.
  */
 
+import { forbiddenKeyNames } from './json-safety';
+
 /** Ids become parts of DynamoDB keys, where `#` separates key parts. */
 export const id = {
   type: 'string',
@@ -10,6 +12,23 @@ export const id = {
   maxLength: 256,
   pattern: '^[^#\\u0000-\\u001f\\u007f]+$',
   description: 'must be a non-empty string of at most 256 characters, without "#" or control characters',
+} as const;
+
+/**
+ * A preference key is an id (it is part of the item's sort key) that is also a property name of
+ * msg.preferences, so it can never be one that reaches an object's prototype.
+ */
+export const preferenceKey = {
+  ...id,
+  not: { enum: forbiddenKeyNames },
+  description:
+    'must be a non-empty string of at most 256 characters, without "#" or control characters, and not "__proto__", "constructor" or "prototype"',
+} as const;
+
+/** Any JSON value DynamoDB can store as it is: text, number, boolean, null, array or object. */
+export const jsonValue = {
+  jsonSafe: true,
+  description: 'must be a JSON value',
 } as const;
 
 export const role = {

@@ -8,7 +8,8 @@
 export const maxNestingDepth = 32;
 
 /** Keys that would set or shadow a prototype when a stored document is read back into an object. */
-const forbiddenKeys = new Set(['__proto__', 'constructor', 'prototype']);
+export const forbiddenKeyNames = ['__proto__', 'constructor', 'prototype'] as const;
+const forbiddenKeys = new Set<string>(forbiddenKeyNames);
 
 /** DynamoDB numbers: 38 digits of precision, magnitude between 1e-130 and 1e126. */
 function isStorableNumber(n: number): boolean {

@@ -49,6 +49,12 @@ function describe(error: ErrorObject): string {
     const extra = (error.params as { additionalProperty: string }).additionalProperty;
     return `${field ? field + ': ' : ''}unknown property "${extra}"`;
   }
+  if (error.keyword === 'propertyNames') {
+    // Names the offending key with its own schema's description, not the object's.
+    const key = (error.params as { propertyName: string }).propertyName;
+    const rule = (error.schema as { description?: string } | undefined)?.description ?? 'is not allowed';
+    return `${field || 'input'}: the key "${key}" ${rule}`;
+  }
   if (error.keyword === 'jsonSafe') return `${field || 'input'}: ${error.message}`;
   const description = (error.parentSchema as { description?: string } | undefined)?.description;
   return `${field || 'input'}: ${description ?? error.message}`;

@@ -17,6 +17,7 @@ const memoryNodeModules = [
   require('../../nodes/dynamodb-memory-store'),
   require('../../nodes/dynamodb-memory-history'),
   require('../../nodes/dynamodb-memory-clear'),
+  require('../../nodes/dynamodb-memory-preference'),
   require('@node-red/nodes/core/common/25-catch'),
 ];
 
@@ -41,6 +42,9 @@ export const defaults = {
     mode: 'history',
   },
   'dynamodb-memory-clear': { sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', scope: 'session' },
+  'dynamodb-memory-preference': {
+    operation: 'get', userId: 'userId', userIdType: 'msg', key: 'key', keyType: 'msg', value: 'payload', valueType: 'msg', limit: '20',
+  },
 } as const;
 
 export interface FlowOptions {

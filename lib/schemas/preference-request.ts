@@ -1,0 +1,80 @@
+/**
+ * What the preference node (and `ChatMemory.preferences`) accepts. The operation is parsed first,
+ * then the request with the schema of that operation, so an error names the one field that is wrong.
+ */
+import * as field from './fields';
+import { parser, type FromSchema } from './validator';
+
+export const preferenceOperations = ['get', 'set', 'merge', 'delete', 'history'] as const;
+
+export const preferenceOperationSchema = {
+  type: 'string',
+  enum: preferenceOperations,
+  description: 'must be one of "get", "set", "merge", "delete", "history"',
+} as const;
+
+/** get and delete: one key, or every key of the user when there is none. */
+export const preferenceKeyRequestSchema = {
+  type: 'object',
+  required: ['userId'],
+  additionalProperties: false,
+  properties: { userId: field.id, key: field.preferenceKey },
+} as const;
+
+export const preferenceSetRequestSchema = {
+  type: 'object',
+  required: ['userId', 'key', 'value'],
+  additionalProperties: false,
+  properties: { userId: field.id, key: field.preferenceKey, value: field.jsonValue },
+} as const;
+
+export const preferenceMergeRequestSchema = {
+  type: 'object',
+  required: ['userId', 'values'],
+  additionalProperties: false,
+  properties: {
+    userId: field.id,
+    /** Preference key → value; each key is set on its own. */
+    values: {
+      type: 'object',
+      minProperties: 1,
+      propertyNames: field.preferenceKey,
+      additionalProperties: field.jsonValue,
+      description: 'must be an object of at least one preference key and its value',
+    },
+  },
+} as const;
+
+export const preferenceHistoryRequestSchema = {
+  type: 'object',
+  required: ['userId'],
+  additionalProperties: false,
+  properties: {
+    userId: field.id,
+    /** Only the changes of this key. */
+    key: field.preferenceKey,
+    /** The newest N changes (default 20). */
+    limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'must be a whole number from 1 to 1000' },
+  },
+} as const;
+
+export type PreferenceOperation = FromSchema<typeof preferenceOperationSchema>;
+export type PreferenceKeyRequest = FromSchema<typeof preferenceKeyRequestSchema>;
+export type PreferenceSetRequest = FromSchema<typeof preferenceSetRequestSchema>;
+export type PreferenceMergeRequest = FromSchema<typeof preferenceMergeRequestSchema>;
+export type PreferenceHistoryRequest = FromSchema<typeof preferenceHistoryRequestSchema>;
+
+const parseOperation = parser({
+  type: 'object',
+  required: ['operation'],
+  properties: { operation: preferenceOperationSchema },
+} as const);
+export const parsePreferenceKeyRequest = parser(preferenceKeyRequestSchema);
+export const parsePreferenceSetRequest = parser(preferenceSetRequestSchema);
+export const parsePreferenceMergeRequest = parser(preferenceMergeRequestSchema);
+export const parsePreferenceHistoryRequest = parser(preferenceHistoryRequestSchema);
+
+/** The operation, or a MemoryInputError naming `operation` ("operation is required" when missing). */
+export function parsePreferenceOperation(operation: unknown): PreferenceOperation {
+  return parseOperation(operation === undefined ? {} : { operation }).operation as PreferenceOperation;
+}
