@@ -3,6 +3,7 @@
  * run's DynamoDB Local. Every memory node is wired to a helper that receives what it sends, and a
  * Catch node receives what it reports with done(err), so a test sees exactly what a flow would.
  */
+import { randomUUID } from 'node:crypto';
 import helper from 'node-red-node-test-helper';
 import type { Node } from 'node-red';
 import { dynamoDBLocal } from './root-hooks';
@@ -92,13 +93,18 @@ export async function loadMemoryFlow(nodes: Array<Msg & { id: string; type: keyo
     node: (id) => helper.getNode(id),
     lastStatus: (id) => statuses.get(id),
     run(nodeId, msg) {
+      // Runs may overlap on one node: each outcome is matched to its msg by _msgid, which nodes and
+      // Catch keep.
+      const msgid = randomUUID();
       return new Promise<Outcome>((resolve) => {
         const out = helper.getNode(`${nodeId}-out`);
         const caught = helper.getNode('caught');
-        const onSent = (sent: Msg) => finish({ sent });
+        const onSent = (sent: Msg) => {
+          if (sent['_msgid'] === msgid) finish({ sent });
+        };
         const onCaught = (c: Msg) => {
           const error = c['error'] as { message: string; source: { id: string } };
-          if (error.source.id === nodeId) finish({ error: error.message, caught: c });
+          if (c['_msgid'] === msgid && error.source.id === nodeId) finish({ error: error.message, caught: c });
         };
         const finish = (outcome: Outcome) => {
           out.removeListener('input', onSent);
@@ -107,7 +113,7 @@ export async function loadMemoryFlow(nodes: Array<Msg & { id: string; type: keyo
         };
         out.on('input', onSent);
         caught.on('input', onCaught);
-        helper.getNode(nodeId).receive(msg);
+        helper.getNode(nodeId).receive({ ...msg, _msgid: msgid });
       });
     },
   };
