@@ -9,6 +9,7 @@ import type { HistoryRequest } from '../schemas/history-request';
 import type { StoreRequest } from '../schemas/store-request';
 import { batchWrite } from './batch-write';
 import { SessionOwnershipError } from './errors';
+import { MemoryGraph } from './graph';
 import { ulidBounds } from './message-ids';
 import { messageWrites, recordFromItem, type MessageRecord } from './message-record';
 import { storeMessages } from './store-messages';
@@ -42,12 +43,15 @@ export class ChatMemory {
   readonly tableName: string;
   private readonly defaultTtlDays: number | undefined;
   private readonly now: () => number;
+  /** The entity graph in the same table (see graph.ts). */
+  readonly graph: MemoryGraph;
 
   constructor(options: ChatMemoryOptions) {
     this.documents = options.documents;
     this.tableName = options.tableName;
     this.defaultTtlDays = options.defaultTtlDays;
     this.now = options.now ?? Date.now;
+    this.graph = new MemoryGraph({ documents: this.documents, tableName: this.tableName, now: this.now });
   }
 
   /** Stores the payload's message(s) in order; returns what was stored (see MessageRecord.duplicate). */
