@@ -17,6 +17,7 @@ const memoryNodeModules = [
   require('../../nodes/dynamodb-memory-store'),
   require('../../nodes/dynamodb-memory-history'),
   require('../../nodes/dynamodb-memory-clear'),
+  require('../../nodes/dynamodb-memory-graph'),
   require('@node-red/nodes/core/common/25-catch'),
 ];
 
@@ -40,6 +41,7 @@ export const defaults = {
     sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', count: '20', tokenBudget: '', format: 'messages', property: 'history',
   },
   'dynamodb-memory-clear': { sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg' },
+  'dynamodb-memory-graph': { operation: 'entity', scope: 'user', userId: 'userId', userIdType: 'msg', graph: '', unlinkMode: 'close' },
 } as const;
 
 export interface FlowOptions {
