@@ -15,6 +15,7 @@ import {
   QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
+  type PutCommandInput,
   type TransactWriteCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type {
@@ -185,19 +186,17 @@ export class MemoryGraph {
         createdAt: before?.createdAt ?? nowIso,
         updatedAt: nowIso,
       };
-      const version = stored ? (stored['version'] as number) : 0;
-      const item = { ...entityKey, kind: 'entity', ...record, version: version + 1 };
+      const version = typeof stored?.['version'] === 'number' ? stored['version'] : undefined;
+      const item = { ...entityKey, kind: 'entity', ...record, version: (version ?? 0) + 1 };
       assertFits(item, 'the entity');
+      // Put only over what was read: no item, or (an item without a version) or the version read.
+      const condition: Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> = !stored
+        ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': attribute.partitionKey } }
+        : version === undefined
+          ? { ConditionExpression: 'attribute_not_exists(#version)', ExpressionAttributeNames: { '#version': 'version' } }
+          : { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } };
       try {
-        await this.documents.send(
-          new PutCommand({
-            TableName: this.tableName,
-            Item: item,
-            ...(stored
-              ? { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } }
-              : { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': attribute.partitionKey } }),
-          }),
-        );
+        await this.documents.send(new PutCommand({ TableName: this.tableName, Item: item, ...condition }));
         return record;
       } catch (error) {
         if ((error as Error).name !== 'ConditionalCheckFailedException' || attempt >= maxRetries) throw error;
