@@ -111,6 +111,11 @@ describe('memory graph', () => {
       (error: Error) => error instanceof EntityNotFoundError && /entity "nobody" is not in this graph/.test(error.message),
     );
     assert.deepEqual((await partition(scope)).map((i) => i['sk']), ['ENTITY#ana']);
+    // An edge from an entity to itself checks that one entity once (a transaction may touch an item once).
+    await graph.link(scope, { source: 'ana', relation: 'knows', target: 'ana' });
+    const self = await graph.neighbours(scope, { id: 'ana' });
+    assert.deepEqual(self.edges.map((e) => e.direction), ['out', 'in']);
+    assert.deepEqual(self.entities.map((e) => e.id), ['ana']);
   });
 
   it('refuses a link whose validTo is not after its validFrom, and properties over 400 KB, writing nothing', async () => {
