@@ -1,7 +1,12 @@
 /** The memory core for use from plain TypeScript or JavaScript, without Node-RED. */
 export { ChatMemory, type ChatMemoryOptions, type ClearResult } from './memory/chat-memory';
 export { connect, type Authentication, type Connection, type ConnectionOptions } from './memory/connection';
-export { MemoryInputError, SessionOwnershipError } from './memory/errors';
+export { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from './memory/errors';
+export {
+  MemoryGraph, type MemoryGraphOptions, type EntityRecord, type EdgeRecord, type NeighbourEdge, type NeighboursResult,
+  type RelationsResult, type UnlinkMode, type UnlinkResult,
+} from './memory/graph';
+export type { GraphScope } from './memory/table-layout';
 export type { MessageRecord } from './memory/message-record';
 export {
   Preferences,
@@ -30,3 +35,7 @@ export {
   type PreferenceMergeRequest,
   type PreferenceHistoryRequest,
 } from './schemas/preference-request';
+export {
+  parseUserScope, parseNamedScope, parseEntityRequest, parseLinkRequest, parseUnlinkRequest, parseNeighboursRequest,
+  parseRelationsRequest, type EntityRequest, type LinkRequest, type UnlinkRequest, type NeighboursRequest, type RelationsRequest,
+} from './schemas/graph-request';

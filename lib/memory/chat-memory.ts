@@ -10,6 +10,7 @@ import type { HistoryRequest } from '../schemas/history-request';
 import type { StoreRequest } from '../schemas/store-request';
 import { batchWrite } from './batch-write';
 import { MemoryInputError, SessionOwnershipError } from './errors';
+import { MemoryGraph } from './graph';
 import { ulidBounds } from './message-ids';
 import { messageWrites, recordFromItem, type MessageRecord } from './message-record';
 import { Preferences } from './preferences';
@@ -107,6 +108,8 @@ export class ChatMemory {
   private readonly now: () => number;
   /** The users' preferences (get, set, merge, delete, history) on the same table. */
   readonly preferences: Preferences;
+  /** The entity graph in the same table (see graph.ts). */
+  readonly graph: MemoryGraph;
 
   constructor(options: ChatMemoryOptions) {
     this.documents = options.documents;
@@ -114,6 +117,7 @@ export class ChatMemory {
     this.defaultTtlDays = options.defaultTtlDays;
     this.now = options.now ?? Date.now;
     this.preferences = new Preferences({ documents: this.documents, tableName: this.tableName, now: this.now });
+    this.graph = new MemoryGraph({ documents: this.documents, tableName: this.tableName, now: this.now });
   }
 
   /** Stores the payload's message(s) in order; returns what was stored (see MessageRecord.duplicate). */

@@ -15,3 +15,11 @@ export class SessionOwnershipError extends Error {
     super(`session "${sessionId}" belongs to another user`);
   }
 }
+
+/** A link names an entity its graph does not have; nothing was written. */
+export class EntityNotFoundError extends Error {
+  override name = 'EntityNotFoundError';
+  constructor(readonly entityIds: string[]) {
+    super(`${entityIds.map((id) => `entity "${id}"`).join(' and ')} ${entityIds.length > 1 ? 'are' : 'is'} not in this graph: upsert ${entityIds.length > 1 ? 'them' : 'it'} first; nothing was written`);
+  }
+}

@@ -37,7 +37,10 @@ export const attribute = {
   expiresAt: 'expiresAt',
 } as const;
 
-/** Lists a user's sessions, newest activity first (sparse: only sessions that have a user). */
+/**
+ * Lists a user's sessions, newest activity first (sparse: only sessions that have a user), and a
+ * graph scope's relationships of one type, newest link first (only out items carry gsi1 keys).
+ */
 export const userIndex = 'gsi1';
 
 export type ItemKind =

@@ -19,6 +19,7 @@ const memoryNodeModules = [
   require('../../nodes/dynamodb-memory-history'),
   require('../../nodes/dynamodb-memory-clear'),
   require('../../nodes/dynamodb-memory-preference'),
+  require('../../nodes/dynamodb-memory-graph'),
   require('@node-red/nodes/core/common/25-catch'),
 ];
 
@@ -46,6 +47,7 @@ export const defaults = {
   'dynamodb-memory-preference': {
     operation: 'get', userId: 'userId', userIdType: 'msg', key: 'key', keyType: 'msg', value: 'payload', valueType: 'msg', limit: '20',
   },
+  'dynamodb-memory-graph': { operation: 'entity', scope: 'user', userId: 'userId', userIdType: 'msg', graph: '', unlinkMode: 'close' },
 } as const;
 
 export interface FlowOptions {

@@ -1,0 +1,88 @@
+/**
+ * Node `dynamodb-memory-graph` ("graph link"): entities and their relationships in a user's graph or
+ * a named one. The operation comes from the node or msg.operation, its input from msg.payload, its
+ * result goes to msg.payload. The msg contract is in the help text
+ * (locales/en-US/dynamodb-memory-graph.html).
+ */
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import type { GraphScope } from '../lib/memory/table-layout';
+import type { UnlinkMode } from '../lib/memory/graph';
+import {
+  parseGraphOperation,
+  parseGraphPayload,
+  parseNamedScope,
+  parseUserScope,
+  type GraphOperation,
+} from '../lib/schemas/graph-request';
+import { handleMessages } from '../lib/node-red/input-handler';
+import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { definedFields, evaluateOptional } from '../lib/node-red/typed-property';
+
+interface GraphDef extends MemoryNodeDef {
+  /** One of the operations, or "msg": msg.operation says. */
+  operation: string;
+  scope: 'user' | 'graph';
+  userId: string;
+  userIdType: string;
+  graph: string;
+  unlinkMode: UnlinkMode;
+}
+
+type GraphMsg = NodeMessage & { operation?: unknown };
+
+export = function register(RED: NodeAPI): void {
+  function DynamoDBMemoryGraph(this: Node, def: GraphDef) {
+    RED.nodes.createNode(this, def);
+    const t = (id: string, values?: Record<string, string | number>) => RED._(`dynamodb-memory-graph.status.${id}`, values);
+    handleMessages(this, t('working'), async (msg: GraphMsg) => {
+      const { operation } = parseGraphOperation(
+        definedFields({ operation: msg.operation ?? (def.operation === 'msg' ? undefined : def.operation) }),
+      );
+      const scope: GraphScope =
+        def.scope === 'graph'
+          ? parseNamedScope(definedFields({ graph: def.graph === '' ? undefined : def.graph }))
+          : parseUserScope(definedFields({ userId: await evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }) }));
+      const input = { payload: msg.payload };
+      return run(operation, scope, input, msg);
+    });
+
+    const run = async (operation: GraphOperation, scope: GraphScope, input: unknown, msg: GraphMsg): Promise<string> => {
+      switch (operation) {
+        case 'entity': {
+          const request = parseGraphPayload.entity(input);
+          const graph = (await memoryFor(RED, def.memory)).graph;
+          msg.payload = await graph.upsertEntity(scope, request);
+          return t('entity', { id: request.id });
+        }
+        case 'link': {
+          const request = parseGraphPayload.link(input);
+          const graph = (await memoryFor(RED, def.memory)).graph;
+          msg.payload = await graph.link(scope, request);
+          return t('linked', { relation: request.relation });
+        }
+        case 'unlink': {
+          const request = parseGraphPayload.unlink(input);
+          const graph = (await memoryFor(RED, def.memory)).graph;
+          const result = await graph.unlink(scope, request, def.unlinkMode === 'delete' ? 'delete' : 'close');
+          msg.payload = result;
+          return result.unlinked ? t(result.mode === 'delete' ? 'deleted' : 'closed') : t('notLinked');
+        }
+        case 'neighbours': {
+          const request = parseGraphPayload.neighbours(input);
+          const graph = (await memoryFor(RED, def.memory)).graph;
+          const result = await graph.neighbours(scope, request);
+          msg.payload = result;
+          return t('neighbours', { count: result.edges.length });
+        }
+        case 'relations': {
+          const request = parseGraphPayload.relations(input);
+          const graph = (await memoryFor(RED, def.memory)).graph;
+          const result = await graph.relations(scope, request);
+          msg.payload = result;
+          return t('relations', { count: result.edges.length });
+        }
+      }
+    };
+  }
+  RED.nodes.registerType('dynamodb-memory-graph', DynamoDBMemoryGraph);
+};
