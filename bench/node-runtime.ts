@@ -2,7 +2,8 @@
  * The pack's nodes in a real Node-RED runtime, in this process (node-red-node-test-helper starts
  * the real runtime with its message routing, status events and config nodes). One flow: a config
  * node on the bench's DynamoDB Local, a store, a history and a clear node, each wired to an
- * output, and a Catch node; `send` resolves when the msg comes out of the node.
+ * output, and a Catch node; `send` resolves when the msg comes out of the node. The helper's
+ * call-recording spies are removed after loading, so what runs is the plain runtime.
  */
 import helper from 'node-red-node-test-helper';
 import { credentials } from './engine';
@@ -50,6 +51,18 @@ export async function startNodeRuntime(endpoint: string, tableName: string): Pro
     { id: 'caught', type: 'helper', z: 'flow', x: 0, y: 0 },
   ];
   await helper.load(nodeModules, flow, { config: credentials });
+  // The helper wraps log, status, send… of every node in sinon spies that record each call for test
+  // assertions: memory that grows with every msg and CPU a deployed Node-RED does not spend. The
+  // bench measures the runtime as deployed, so the spies go (unload restores them too, harmlessly).
+  // sinon's restore skips them (the helper put a Proxy over each spy), so they are undone by hand.
+  const internals = helper as unknown as { _sandbox: { restore(): void }; _NodePrototype: Record<string, { wrappedMethod?: unknown }> };
+  for (const method of ['log', 'status', 'warn', 'error', 'debug', 'trace', 'send']) {
+    const original = internals._NodePrototype[method]?.wrappedMethod;
+    if (original) internals._NodePrototype[method] = original as never;
+  }
+  internals._sandbox.restore();
+  // Known limit: a sinon spy on the runtime's log survives this (the registry copied it into each
+  // node module's RED.log) and keeps every call with its stack; it dominates case 5's growth.
 
   // Messages are told apart by a bench id, so any number can be in flight at once.
   let nextId = 0;
