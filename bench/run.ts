@@ -13,10 +13,10 @@ import { table, writeResults, type Row } from './report';
 
 const quickSizes: Sizes = {
   storeRounds: 6, storePerRound: 50,
-  throughputRounds: 3, throughputPerRound: 1000,
+  throughputRounds: 3, throughputPerRound: 500,
   historySessions: [100, 10_000], historyRounds: 4, historyPerRound: 30,
   clearRounds: 2,
-  memoryMessages: 10_000,
+  memoryMessages: 5_000,
 };
 const fullSizes: Sizes = {
   storeRounds: 10, storePerRound: 200,
