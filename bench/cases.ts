@@ -1,0 +1,170 @@
+/**
+ * Each case measured on both sides in the same run, in interleaved rounds (ours, raw, raw…, then
+ * rotated), on the same DynamoDB Local.
+ */
+import { spawn } from 'node:child_process';
+import { join } from 'node:path';
+import { sampleText, seedSession, type Engine } from './engine';
+import { nodeClear, nodeHistory, nodeStore } from './node-cases';
+import type { NodeRuntime } from './node-runtime';
+import { rawClear, rawClearParallelism, rawHistory, rawPut, rawTransaction } from './raw-cases';
+import { row, type Row } from './report';
+import { interleaved, median, throughput, timed } from './stats';
+
+export interface Sizes {
+  storeRounds: number;
+  storePerRound: number;
+  throughputRounds: number;
+  throughputPerRound: number;
+  historySessions: number[];
+  historyRounds: number;
+  historyPerRound: number;
+  clearRounds: number;
+  memoryMessages: number;
+}
+
+const ms = (v: number) => `${v.toFixed(2)} ms`;
+const perSecond = (v: number) => `${Math.round(v)} msg/s`;
+
+export async function storeOverhead(engine: Engine, runtime: NodeRuntime, sizes: Sizes) {
+  const { raw, tableName } = engine;
+  const samples = { node: [] as number[], put: [] as number[], transaction: [] as number[] };
+  const side = (name: keyof typeof samples, fn: (session: string, i: number) => Promise<unknown>) => async (round: number) => {
+    for (let i = 0; i < sizes.storePerRound; i++) {
+      samples[name].push(await timed(() => fn(`store-${name}-${round % 4}`, i)));
+    }
+  };
+  const sides = [
+    side('node', (s, i) => nodeStore(runtime, s, `${sampleText} ${i}`)),
+    side('put', (s, i) => rawPut(raw, tableName, s, `${sampleText} ${i}`)),
+    side('transaction', (s, i) => rawTransaction(raw, tableName, s, `${sampleText} ${i}`)),
+  ];
+  await interleaved(1, sides); // warm-up: JIT, sockets, the runtime's first messages
+  for (const list of Object.values(samples)) list.length = 0;
+  await interleaved(sizes.storeRounds, sides);
+  const node = median(samples.node);
+  const put = median(samples.put);
+  const transaction = median(samples.transaction);
+  const rows: Row[] = [
+    row('1a store, sequential median, vs raw PutCommand', ms(node), ms(put), node / put, { max: 1.1 }),
+    row('1b store, sequential median, vs raw same TransactWrite', ms(node), ms(transaction), node / transaction, { max: 1.1 }),
+    row('1c (engine) raw TransactWrite vs raw PutCommand', ms(transaction), ms(put), transaction / put),
+  ];
+  return { rows, data: { medianMs: { node, put, transaction }, samples: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.length])) } };
+}
+
+export async function concurrentThroughput(engine: Engine, runtime: NodeRuntime, sizes: Sizes) {
+  const { raw, tableName } = engine;
+  const concurrency = 32;
+  const rates = { node: [] as number[], transaction: [] as number[], put: [] as number[] };
+  const side = (name: keyof typeof rates, fn: (session: string, i: number) => Promise<unknown>) => async () => {
+    rates[name].push(await throughput(concurrency, sizes.throughputPerRound, (loop, i) => fn(`tp-${name}-${loop}`, i)));
+  };
+  const sides = [
+    side('node', (s, i) => nodeStore(runtime, s, `${sampleText} ${i}`)),
+    side('transaction', (s, i) => rawTransaction(raw, tableName, s, `${sampleText} ${i}`)),
+    side('put', (s, i) => rawPut(raw, tableName, s, `${sampleText} ${i}`)),
+  ];
+  await interleaved(1, sides);
+  for (const list of Object.values(rates)) list.length = 0;
+  await interleaved(sizes.throughputRounds, sides);
+  const node = median(rates.node);
+  const transaction = median(rates.transaction);
+  const put = median(rates.put);
+  return {
+    rows: [
+      row('3  throughput, 32 concurrent flows, vs raw same TransactWrite', perSecond(node), perSecond(transaction), node / transaction, { min: 0.9 }),
+      row('3b (reference) vs raw PutCommand, 32 concurrent', perSecond(node), perSecond(put), node / put),
+    ],
+    data: { medianPerSecond: { node, transaction, put }, rounds: rates },
+  };
+}
+
+export async function flatHistory(engine: Engine, runtime: NodeRuntime, sizes: Sizes, log: (s: string) => void) {
+  const { raw, tableName } = engine;
+  const seeding: Record<number, number> = {};
+  for (const size of sizes.historySessions) {
+    seeding[size] = await seedSession(raw, tableName, `history-${size}`, size);
+    log(`  seeded ${size.toLocaleString('en')} messages in ${seeding[size]!.toFixed(1)} s (${Math.round(size / seeding[size]!)} items/s)`);
+  }
+  const samples: Record<string, number[]> = {};
+  const sides = sizes.historySessions.flatMap((size) => [
+    async () => {
+      const list = (samples[`node-${size}`] ??= []);
+      for (let i = 0; i < sizes.historyPerRound; i++) {
+        list.push(await timed(async () => {
+          const history = await nodeHistory(runtime, `history-${size}`);
+          if (history.length !== Math.min(20, size)) throw new Error(`history of ${size}: got ${history.length}`);
+        }));
+      }
+    },
+    async () => {
+      const list = (samples[`raw-${size}`] ??= []);
+      for (let i = 0; i < sizes.historyPerRound; i++) list.push(await timed(() => rawHistory(raw, tableName, `history-${size}`)));
+    },
+  ]);
+  await interleaved(1, sides);
+  for (const k of Object.keys(samples)) samples[k] = [];
+  await interleaved(sizes.historyRounds, sides);
+  const medians = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
+  const rows: Row[] = sizes.historySessions.map((size) =>
+    row(`2  history, last 20 of ${size.toLocaleString('en')}, vs raw Query`, ms(medians[`node-${size}`]!), ms(medians[`raw-${size}`]!), medians[`node-${size}`]! / medians[`raw-${size}`]!),
+  );
+  const smallest = sizes.historySessions[0]!;
+  const largest = sizes.historySessions[sizes.historySessions.length - 1]!;
+  const oursFlat = medians[`node-${largest}`]! / medians[`node-${smallest}`]!;
+  const rawFlat = medians[`raw-${largest}`]! / medians[`raw-${smallest}`]!;
+  rows.push(
+    row(`2  flat history: cost at ${largest.toLocaleString('en')} ÷ at ${smallest} (ratio = ours)`, oursFlat.toFixed(2), rawFlat.toFixed(2), oursFlat, { max: 1.2 }),
+  );
+  return { rows, data: { medianMs: medians, seedingSeconds: seeding } };
+}
+
+export async function clearSession(engine: Engine, runtime: NodeRuntime, sizes: Sizes, log: (s: string) => void) {
+  const { raw, tableName } = engine;
+  const count = 10_000;
+  const rates = { node: [] as number[], raw: [] as number[] };
+  let n = 0;
+  const side = (name: keyof typeof rates, clear: (session: string) => Promise<number>) => async () => {
+    const session = `clear-${name}-${n++}`;
+    await seedSession(raw, tableName, session, count);
+    const started = process.hrtime.bigint();
+    const deleted = await clear(session);
+    const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+    if (deleted < count) throw new Error(`clear ${name}: deleted ${deleted} of ${count}`);
+    rates[name].push(count / seconds);
+    log(`  clear ${name}: ${count} messages in ${seconds.toFixed(2)} s`);
+  };
+  await interleaved(sizes.clearRounds, [side('node', (s) => nodeClear(runtime, s)), side('raw', (s) => rawClear(raw, tableName, s))]);
+  const node = median(rates.node);
+  const rawRate = median(rates.raw);
+  return {
+    rows: [row(`4  clear 10,000 messages, vs raw Query + BatchWrite (${rawClearParallelism} in flight)`, perSecond(node), perSecond(rawRate), node / rawRate, { min: 0.8 })],
+    data: { messagesPerSecond: { node, raw: rawRate }, rounds: rates, rawParallelism: rawClearParallelism },
+  };
+}
+
+/** Case 5, in a child process of its own so nothing else the bench did sits in its heap. */
+export async function memoryGrowth(engine: Engine, sizes: Sizes) {
+  const script = join(__dirname, 'memory-child.js');
+  const output = await new Promise<string>((resolve, reject) => {
+    const child = spawn(process.execPath, ['--expose-gc', script, engine.local.endpoint, engine.tableName, String(sizes.memoryMessages)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let text = '';
+    child.stdout.on('data', (chunk: Buffer) => (text += chunk));
+    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`memory case exited ${code}:\n${text}`))));
+  });
+  const result = JSON.parse(/RESULT (.*)/.exec(output)![1]!) as { rssAtFirst: number; rssAtEnd: number; count: number };
+  const mb = (v: number) => `${(v / 2 ** 20).toFixed(1)} MB`;
+  return {
+    rows: [
+      row(`5  Node-RED RSS after ${result.count.toLocaleString('en')} store+history ÷ after 1,000`, mb(result.rssAtEnd), mb(result.rssAtFirst) + ' (at 1,000)', result.rssAtEnd / result.rssAtFirst, { max: 1.1 }),
+    ],
+    data: result,
+  };
+}
+
+export function contextNode() {
+  return { rows: [{ case: '6  context node', ours: 'not yet (node not built)', raw: '—', ratio: undefined, target: '—', pass: undefined } as Row], data: 'not yet (node not built)' };
+}

@@ -1,0 +1,109 @@
+/**
+ * The raw-SDK side of each case: the DynamoDB calls written by hand, no pack code in the path
+ * (only the key builders, so the keys are the same).
+ */
+import { BatchWriteCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { nextMessageUlid } from '../lib/memory/message-ids';
+import { key } from '../lib/memory/table-layout';
+import { messageItem, type Raw } from './engine';
+
+/** One message item, one PutItem. */
+export async function rawPut(raw: Raw, tableName: string, sessionId: string, content: string): Promise<void> {
+  const ms = Date.now();
+  const item = messageItem(sessionId, nextMessageUlid(ms), new Date(ms).toISOString(), content);
+  await raw.documents.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
+}
+
+/**
+ * What the store node sends for one message without messageId or userId: one TransactWriteItems
+ * with the conditional message Put and the session Update (count, last activity, created-at).
+ */
+export async function rawTransaction(raw: Raw, tableName: string, sessionId: string, content: string): Promise<void> {
+  const ms = Date.now();
+  const createdAt = new Date(ms).toISOString();
+  const item = messageItem(sessionId, nextMessageUlid(ms), createdAt, content);
+  await raw.documents.send(
+    new TransactWriteCommand({
+      TransactItems: [
+        { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
+        {
+          Update: {
+            TableName: tableName,
+            Key: key.session(sessionId),
+            UpdateExpression:
+              'SET #a0 = :v1, #a2 = :v3, #a4 = :v5, #a6 = :v7, #a8 = if_not_exists(#a8, :v9) ADD #a10 :v11 REMOVE #a12',
+            ExpressionAttributeNames: {
+              '#a0': 'kind', '#a2': 'sessionId', '#a4': 'lastActivityAt', '#a6': 'gsi1sk', '#a8': 'createdAt',
+              '#a10': 'messageCount', '#a12': 'expiresAt',
+            },
+            ExpressionAttributeValues: {
+              ':v1': 'session', ':v3': sessionId, ':v5': createdAt, ':v7': key.userSessionsSort(createdAt), ':v9': createdAt, ':v11': 1,
+            },
+          },
+        },
+      ],
+    }),
+  );
+}
+
+/** The newest `limit` messages, as the history node reads them (one descending Query). */
+export async function rawHistory(raw: Raw, tableName: string, sessionId: string, limit = 20): Promise<unknown[]> {
+  const page = await raw.documents.send(
+    new QueryCommand({
+      TableName: tableName,
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :msg)',
+      ExpressionAttributeValues: { ':pk': key.sessionPartition(sessionId), ':msg': 'MSG#' },
+      ScanIndexForward: false,
+      Limit: limit,
+    }),
+  );
+  return (page.Items ?? []).reverse();
+}
+
+/** Parallel BatchWrite calls the raw clear keeps in flight. */
+export const rawClearParallelism = 4;
+
+/**
+ * Deletes every item of a session: Query the keys page by page (consistent, keys only) and delete
+ * each page with 25-item BatchWrite calls, `rawClearParallelism` in flight; the next page is queried
+ * while the deletes of this one run. Returns the items deleted.
+ */
+export async function rawClear(raw: Raw, tableName: string, sessionId: string): Promise<number> {
+  let deleted = 0;
+  let startKey: Record<string, unknown> | undefined;
+  let deleting: Promise<void> = Promise.resolve();
+  do {
+    const page = await raw.documents.send(
+      new QueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ProjectionExpression: 'pk, sk',
+        ExpressionAttributeValues: { ':pk': key.sessionPartition(sessionId) },
+        ConsistentRead: true,
+        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+      }),
+    );
+    const keys = page.Items ?? [];
+    deleted += keys.length;
+    await deleting;
+    deleting = deleteKeys(raw, tableName, keys);
+    startKey = page.LastEvaluatedKey;
+  } while (startKey);
+  await deleting;
+  return deleted;
+}
+
+async function deleteKeys(raw: Raw, tableName: string, keys: Record<string, unknown>[]): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < keys.length) {
+      const batch = keys.slice(next, (next += 25));
+      let pending: unknown[] = batch.map((Key) => ({ DeleteRequest: { Key } }));
+      while (pending.length > 0) {
+        const result = await raw.documents.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }));
+        pending = result.UnprocessedItems?.[tableName] ?? [];
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: rawClearParallelism }, worker));
+}
