@@ -1,9 +1,8 @@
 /** A user's sessions, and forgetting a user, against DynamoDB Local. */
 import assert from 'node:assert/strict';
-import { PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
+import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ChatMemory } from '../../lib/memory/chat-memory';
 import { MemoryInputError } from '../../lib/memory/errors';
-import { key } from '../../lib/memory/table-layout';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
 import { memoryTable, uniqueName, type MemoryTable } from '../support/memory-table';
 
@@ -54,22 +53,21 @@ describe("a user's sessions and forgetting a user", () => {
       await table.memory.store(parseStoreRequest({ sessionId: `${userId}-${sessionId}`, userId, role: 'user', payload: ['a', 'b'], messageId: sessionId }));
     }
     await table.memory.store(parseStoreRequest({ sessionId: `${other}-s`, userId: other, role: 'user', payload: 'mine' }));
-    const put = (item: Record<string, unknown>) => table.connection.documents.send(new PutCommand({ TableName: table.tableName, Item: item }));
-    await put({ ...key.preference(userId, 'genres'), kind: 'preference', value: ['jazz'] });
-    await put({ ...key.preferenceChange(userId, '01J00000000000000000000000'), kind: 'preference-change' });
-    await put({ ...key.entity({ userId }, 'ana'), kind: 'entity' });
-    await put({ ...key.edgeOut({ userId }, 'ana', 'likes', 'blue-note'), kind: 'edge-out' });
-    await put({ ...key.edgeIn({ userId }, 'ana', 'likes', 'blue-note'), kind: 'edge-in' });
-    await put({ ...key.preference(other, 'genres'), kind: 'preference', value: ['rock'] });
+    const { preferences, graph } = table.memory;
+    await preferences.set({ userId, key: 'genres', value: ['jazz'] });
+    await graph.upsertEntity({ userId }, { id: 'ana', type: 'person' });
+    await graph.upsertEntity({ userId }, { id: 'blue-note', type: 'venue' });
+    await graph.link({ userId }, { source: 'ana', relation: 'likes', target: 'blue-note' });
+    await preferences.set({ userId: other, key: 'genres', value: ['rock'] });
     assert.ok((await itemsOfUser(table, userId)).length > 0);
 
     const result = await table.memory.forgetUser({ userId });
     assert.deepEqual(result.deleted, {
-      message: 6, 'message-id': 6, session: 3, preference: 1, 'preference-change': 1, entity: 1, 'edge-out': 1, 'edge-in': 1,
+      message: 6, 'message-id': 6, session: 3, preference: 1, 'preference-change': 1, entity: 2, 'edge-out': 1, 'edge-in': 1,
     });
-    assert.equal(result.items, 20);
+    assert.equal(result.items, 21);
     assert.deepEqual(await itemsOfUser(table, userId), []);
-    assert.equal((await itemsOfUser(table, other)).length, 3, "the other user's session item, message and preference stay");
+    assert.equal((await itemsOfUser(table, other)).length, 4, "the other user's session item, message, preference and its audit entry stay");
     assert.deepEqual(await table.memory.forgetUser({ userId }), { deleted: {}, items: 0 });
   });
 });
