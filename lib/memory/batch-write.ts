@@ -4,6 +4,7 @@
  * none is left.
  */
 import { BatchWriteCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { inParallel } from './in-parallel';
 import { backoff, maxRetries } from './retry';
 
 type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
@@ -26,9 +27,5 @@ async function writeOneBatch(client: DynamoDBDocumentClient, table: string, requ
 export async function batchWrite(client: DynamoDBDocumentClient, table: string, requests: WriteRequest[]): Promise<void> {
   const batches: WriteRequest[][] = [];
   for (let i = 0; i < requests.length; i += batchSize) batches.push(requests.slice(i, i + batchSize));
-  let next = 0;
-  const worker = async () => {
-    while (next < batches.length) await writeOneBatch(client, table, batches[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(callsInFlight, batches.length) }, worker));
+  await inParallel(batches, callsInFlight, (batch) => writeOneBatch(client, table, batch));
 }

@@ -9,13 +9,14 @@ import type { SessionsRequest } from '../schemas/sessions-request';
 import type { HistoryRequest } from '../schemas/history-request';
 import type { StoreRequest } from '../schemas/store-request';
 import { batchWrite } from './batch-write';
-import { MemoryInputError, SessionOwnershipError } from './errors';
+import { SessionOwnershipError } from './errors';
 import { MemoryGraph } from './graph';
 import { ulidBounds } from './message-ids';
 import { messageWrites, recordFromItem, type MessageRecord } from './message-record';
 import { Preferences } from './preferences';
 import { storeMessages } from './store-messages';
 import { addCounts, deletePartition, type CountsByKind } from './partition-delete';
+import { pageCursor, queryPages } from './query-pages';
 import { attribute, key, prefix, userIndex } from './table-layout';
 import { contentText, countTokens } from './tokens';
 
@@ -72,28 +73,10 @@ function sessionSummary(item: Record<string, unknown>): SessionSummary {
   };
 }
 
-/** A page position handed to flows as an opaque string. */
-function encodeCursor(lastKey: Record<string, unknown>): string {
-  return Buffer.from(JSON.stringify(lastKey)).toString('base64url');
-}
+const userSessionsNames = { '#pk': attribute.gsi1PartitionKey, '#sk': attribute.gsi1SortKey };
 
-/** Reads a cursor back, refusing one that is not from this listing (another user's, or forged). */
-function decodeCursor(cursor: string, partition: string): Record<string, unknown> {
-  let lastKey: unknown;
-  try {
-    lastKey = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-  } catch {
-    lastKey = undefined;
-  }
-  const fields = lastKey as Record<string, unknown> | undefined;
-  const keyNames = [attribute.partitionKey, attribute.sortKey, attribute.gsi1PartitionKey, attribute.gsi1SortKey];
-  const wellFormed = fields !== null && typeof fields === 'object' && Object.keys(fields).length === keyNames.length &&
-    keyNames.every((name) => typeof fields[name] === 'string');
-  if (!wellFormed || fields![attribute.gsi1PartitionKey] !== partition) {
-    throw new MemoryInputError('cursor: is not a cursor from this user\'s session listing');
-  }
-  return fields!;
-}
+/** What varies between pages of a user's sessions (the user index partition is the user's). */
+const sessionCursorKeys = [attribute.partitionKey, attribute.sortKey, attribute.gsi1SortKey] as const;
 
 const defaultHistoryLimit = 20;
 
@@ -143,25 +126,22 @@ export class ChatMemory {
     const highest = prefix.message + (request.until === undefined ? '~' : ulidBounds(epochMs(request.until)).highest);
     const newestFirst: MessageRecord[] = [];
     let tokensLeft = request.tokenBudget ?? Infinity;
-    let startKey: Record<string, unknown> | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lowest AND :highest',
-          FilterExpression: 'attribute_not_exists(#expiresAt) OR #expiresAt > :now',
-          ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, '#expiresAt': attribute.expiresAt },
-          ExpressionAttributeValues: {
-            ':pk': key.sessionPartition(request.sessionId),
-            ':lowest': lowest,
-            ':highest': highest,
-            ':now': Math.floor(this.now() / 1000),
-          },
-          ScanIndexForward: false,
-          Limit: limit - newestFirst.length,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
+    const pages = queryPages(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lowest AND :highest',
+      FilterExpression: 'attribute_not_exists(#expiresAt) OR #expiresAt > :now',
+      ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, '#expiresAt': attribute.expiresAt },
+      ExpressionAttributeValues: {
+        ':pk': key.sessionPartition(request.sessionId),
+        ':lowest': lowest,
+        ':highest': highest,
+        ':now': Math.floor(this.now() / 1000),
+      },
+      ScanIndexForward: false,
+      // Limit counts items before the expiry filter: later pages are read only when some had expired.
+      Limit: limit,
+    });
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         const record = recordFromItem(item);
         if (request.tokenBudget !== undefined) {
@@ -170,9 +150,9 @@ export class ChatMemory {
           tokensLeft -= tokens;
         }
         newestFirst.push(record);
+        if (newestFirst.length === limit) return newestFirst.reverse();
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && newestFirst.length < limit);
+    }
     return newestFirst.reverse();
   }
 
@@ -189,22 +169,18 @@ export class ChatMemory {
   /** A user's sessions, newest activity first, a page at a time (pass `cursor` on for the next). */
   async listSessions(request: SessionsRequest): Promise<SessionPage> {
     const partition = key.userSessions(request.userId);
-    const page = await this.documents.send(
-      new QueryCommand({
-        TableName: this.tableName,
-        IndexName: userIndex,
-        KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sessions)',
-        FilterExpression: 'attribute_not_exists(#expiresAt) OR #expiresAt > :now',
-        ExpressionAttributeNames: { '#pk': attribute.gsi1PartitionKey, '#sk': attribute.gsi1SortKey, '#expiresAt': attribute.expiresAt },
-        ExpressionAttributeValues: { ':pk': partition, ':sessions': prefix.session, ':now': Math.floor(this.now() / 1000) },
-        ScanIndexForward: false,
-        Limit: request.limit ?? defaultSessionsLimit,
-        ...(request.cursor ? { ExclusiveStartKey: decodeCursor(request.cursor, partition) } : {}),
-      }),
-    );
+    const query = this.userSessionsQuery(partition);
+    const page = await this.documents.send(new QueryCommand({
+      ...query,
+      FilterExpression: 'attribute_not_exists(#expiresAt) OR #expiresAt > :now',
+      ExpressionAttributeNames: { ...userSessionsNames, '#expiresAt': attribute.expiresAt },
+      ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ':now': Math.floor(this.now() / 1000) },
+      Limit: request.limit ?? defaultSessionsLimit,
+      ...(request.cursor ? { ExclusiveStartKey: pageCursor.decode(request.cursor, { [attribute.gsi1PartitionKey]: partition }, sessionCursorKeys) } : {}),
+    }));
     return {
       sessions: (page.Items ?? []).map(sessionSummary),
-      ...(page.LastEvaluatedKey ? { cursor: encodeCursor(page.LastEvaluatedKey) } : {}),
+      ...(page.LastEvaluatedKey ? { cursor: pageCursor.encode(page.LastEvaluatedKey, sessionCursorKeys) } : {}),
     };
   }
 
@@ -216,23 +192,9 @@ export class ChatMemory {
   async forgetUser(request: ForgetRequest): Promise<ForgetResult> {
     const { userId } = request;
     const sessionIds: string[] = [];
-    let cursor: string | undefined;
-    do {
-      // Owned sessions are found through the user index, expired ones included.
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          IndexName: userIndex,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sessions)',
-          ProjectionExpression: 'sessionId',
-          ExpressionAttributeNames: { '#pk': attribute.gsi1PartitionKey, '#sk': attribute.gsi1SortKey },
-          ExpressionAttributeValues: { ':pk': key.userSessions(userId), ':sessions': prefix.session },
-          ...(cursor ? { ExclusiveStartKey: decodeCursor(cursor, key.userSessions(userId)) } : {}),
-        }),
-      );
-      sessionIds.push(...(page.Items ?? []).map((item) => String(item['sessionId'])));
-      cursor = page.LastEvaluatedKey ? encodeCursor(page.LastEvaluatedKey) : undefined;
-    } while (cursor);
+    // Owned sessions are found through the user index, expired ones included.
+    const pages = queryPages(this.documents, { ...this.userSessionsQuery(key.userSessions(userId)), ProjectionExpression: 'sessionId' });
+    for await (const page of pages) sessionIds.push(...(page.Items ?? []).map((item) => String(item['sessionId'])));
     const counts: CountsByKind = {};
     for (const sessionId of sessionIds) addCounts(counts, await this.deleteSession(sessionId));
     for (const pk of [key.userPartition(userId), key.graphPartition({ userId })]) {
@@ -255,6 +217,18 @@ export class ChatMemory {
       counts['session'] = (counts['session'] ?? 0) + deferredKeys.length;
     }
     return counts;
+  }
+
+  /** The user index's session entries of one user, newest activity first. */
+  private userSessionsQuery(partition: string) {
+    return {
+      TableName: this.tableName,
+      IndexName: userIndex,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :sessions)',
+      ExpressionAttributeNames: userSessionsNames,
+      ExpressionAttributeValues: { ':pk': partition, ':sessions': prefix.session },
+      ScanIndexForward: false,
+    };
   }
 
   /** Refuses, before anything is read or written, a user who does not own the session. */

@@ -27,7 +27,8 @@ import type {
 } from '../schemas/graph-request';
 import { EntityNotFoundError, MemoryInputError } from './errors';
 import { itemBytes, maxItemBytes } from './item-size';
-import { backoff, maxRetries } from './retry';
+import { pageCursor, queryPages } from './query-pages';
+import { backoff, maxRetries, transientReasons } from './retry';
 import { attribute, key, prefix, userIndex, type GraphScope } from './table-layout';
 
 export interface MemoryGraphOptions {
@@ -99,8 +100,8 @@ const defaultNeighbourLimit = 100;
 const defaultRelationsLimit = 20;
 const batchGetSize = 100;
 
-/** Cancellation reasons that say "not now" rather than "no": worth another attempt. */
-const transientReasons = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
+/** What varies between pages of a relation listing (both partitions come from the scope). */
+const relationCursorKeys = [attribute.sortKey, attribute.gsi1SortKey] as const;
 
 type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 type Item = Record<string, unknown>;
@@ -318,7 +319,8 @@ export class MemoryGraph {
    */
   async relations(scope: GraphScope, request: RelationsRequest): Promise<RelationsResult> {
     const indexKey = key.relationIndex(scope, request.relation);
-    const startKey = request.cursor === undefined ? undefined : this.cursorKey(scope, indexKey, request.cursor);
+    const fixedKeys = { [attribute.partitionKey]: key.graphPartition(scope), [attribute.gsi1PartitionKey]: indexKey };
+    const startKey = request.cursor === undefined ? undefined : pageCursor.decode(request.cursor, fixedKeys, relationCursorKeys);
     const page = await this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
@@ -335,29 +337,7 @@ export class MemoryGraph {
     return {
       relation: request.relation,
       edges: (page.Items ?? []).map(edgeFromItem),
-      ...(last
-        ? { cursor: Buffer.from(JSON.stringify([last[attribute.sortKey], last[attribute.gsi1SortKey]])).toString('base64url') }
-        : {}),
-    };
-  }
-
-  /** A cursor holds only the sort keys; the partition keys come from the scope, so it cannot leave it. */
-  private cursorKey(scope: GraphScope, indexKey: string, cursor: string): Item {
-    let parsed: unknown;
-    try {
-      parsed = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    } catch {
-      parsed = undefined;
-    }
-    const valid = Array.isArray(parsed) && parsed.length === 2 && parsed.every((p) => typeof p === 'string')
-      && (parsed[0] as string).startsWith(prefix.edgeOut);
-    if (!valid) throw new MemoryInputError('cursor: must be the cursor returned by the previous page');
-    const [sk, gsi1sk] = parsed as [string, string];
-    return {
-      [attribute.partitionKey]: key.graphPartition(scope),
-      [attribute.sortKey]: sk,
-      [attribute.gsi1PartitionKey]: indexKey,
-      [attribute.gsi1SortKey]: gsi1sk,
+      ...(last ? { cursor: pageCursor.encode(last, relationCursorKeys) } : {}),
     };
   }
 
@@ -371,27 +351,25 @@ export class MemoryGraph {
   ): Promise<NeighbourEdge[]> {
     const skPrefix = (direction === 'out' ? prefix.edgeOut : prefix.edgeIn) + id + '#' + (relation === undefined ? '' : relation + '#');
     const edges: NeighbourEdge[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          FilterExpression: '#validFrom <= :at AND (attribute_not_exists(#validTo) OR #validTo > :at)',
-          ExpressionAttributeNames: {
-            '#pk': attribute.partitionKey,
-            '#sk': attribute.sortKey,
-            '#validFrom': 'validFrom',
-            '#validTo': 'validTo',
-          },
-          ExpressionAttributeValues: { ':pk': key.graphPartition(scope), ':prefix': skPrefix, ':at': at },
-          Limit: limit - edges.length,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
-      for (const item of page.Items ?? []) edges.push({ ...edgeFromItem(item), direction });
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && edges.length < limit);
+    const pages = queryPages(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      FilterExpression: '#validFrom <= :at AND (attribute_not_exists(#validTo) OR #validTo > :at)',
+      ExpressionAttributeNames: {
+        '#pk': attribute.partitionKey,
+        '#sk': attribute.sortKey,
+        '#validFrom': 'validFrom',
+        '#validTo': 'validTo',
+      },
+      ExpressionAttributeValues: { ':pk': key.graphPartition(scope), ':prefix': skPrefix, ':at': at },
+      Limit: limit,
+    });
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        edges.push({ ...edgeFromItem(item), direction });
+        if (edges.length === limit) return edges;
+      }
+    }
     return edges;
   }
 

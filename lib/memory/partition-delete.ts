@@ -3,8 +3,9 @@
  * what it deleted by the item's kind. Deleting is idempotent, so a run that was interrupted is
  * finished by running it again.
  */
-import { QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { batchWrite } from './batch-write';
+import { queryPages } from './query-pages';
 import { attribute } from './table-layout';
 
 export type CountsByKind = Record<string, number>;
@@ -27,19 +28,15 @@ export async function deletePartition(request: PartitionDelete): Promise<{ count
   const { documents, tableName, pk, deferred } = request;
   const counts: CountsByKind = {};
   const deferredKeys: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
-      new QueryCommand({
-        TableName: tableName,
-        KeyConditionExpression: '#pk = :pk',
-        ProjectionExpression: '#pk, #sk, #kind',
-        ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, '#kind': 'kind' },
-        ExpressionAttributeValues: { ':pk': pk },
-        ConsistentRead: true,
-        ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-      }),
-    );
+  const pages = queryPages(documents, {
+    TableName: tableName,
+    KeyConditionExpression: '#pk = :pk',
+    ProjectionExpression: '#pk, #sk, #kind',
+    ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, '#kind': 'kind' },
+    ExpressionAttributeValues: { ':pk': pk },
+    ConsistentRead: true,
+  });
+  for await (const page of pages) {
     const keys: Record<string, unknown>[] = [];
     for (const item of page.Items ?? []) {
       const itemKey = { [attribute.partitionKey]: item[attribute.partitionKey], [attribute.sortKey]: item[attribute.sortKey] };
@@ -52,7 +49,6 @@ export async function deletePartition(request: PartitionDelete): Promise<{ count
       counts[kind] = (counts[kind] ?? 0) + 1;
     }
     await batchWrite(documents, tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+  }
   return { counts, deferredKeys };
 }

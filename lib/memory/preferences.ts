@@ -10,7 +10,6 @@
  */
 import {
   GetCommand,
-  QueryCommand,
   TransactWriteCommand,
   type DynamoDBDocumentClient,
 } from '@aws-sdk/lib-dynamodb';
@@ -23,7 +22,9 @@ import type {
 import { MemoryInputError } from './errors';
 import { itemBytes, maxItemBytes } from './item-size';
 import { nextMessageUlid } from './message-ids';
-import { backoff, maxRetries } from './retry';
+import { queryPages } from './query-pages';
+import { inParallel } from './in-parallel';
+import { backoff, maxRetries, transientReasons } from './retry';
 import { attribute, key, prefix } from './table-layout';
 
 export interface PreferencesOptions {
@@ -79,17 +80,9 @@ const keysInFlight = 4;
 const widestVersion = Number.MAX_SAFE_INTEGER;
 
 /** Cancellation reasons that mean "someone else was quicker": read again and retry. */
-const retryReasons = new Set(['ConditionalCheckFailed', 'TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
+const retryReasons = new Set(['ConditionalCheckFailed', ...transientReasons]);
 
 type Item = Record<string, unknown>;
-
-async function inParallel<T>(items: T[], work: (item: T) => Promise<unknown>): Promise<void> {
-  let next = 0;
-  const worker = async () => {
-    while (next < items.length) await work(items[next++]!);
-  };
-  await Promise.all(Array.from({ length: Math.min(keysInFlight, items.length) }, worker));
-}
 
 export class Preferences {
   private readonly documents: DynamoDBDocumentClient;
@@ -123,7 +116,7 @@ export class Preferences {
   async merge(request: PreferenceMergeRequest): Promise<ChangeResult> {
     const entries = Object.entries(request.values as Record<string, unknown>);
     for (const [k, value] of entries) this.assertFits(request.userId, k, value);
-    await inParallel(entries, ([k, value]) => this.change(request.userId, k, { value }));
+    await inParallel(entries, keysInFlight, ([k, value]) => this.change(request.userId, k, { value }));
     return { preferences: await this.current(request.userId), changed: entries.length };
   }
 
@@ -131,7 +124,7 @@ export class Preferences {
   async delete(request: PreferenceKeyRequest): Promise<ChangeResult> {
     const keys = request.key === undefined ? Object.keys(await this.current(request.userId)) : [request.key];
     let changed = 0;
-    await inParallel(keys, async (k) => {
+    await inParallel(keys, keysInFlight, async (k) => {
       if (await this.change(request.userId, k, undefined)) changed++;
     });
     return { preferences: await this.current(request.userId), changed };
@@ -144,58 +137,49 @@ export class Preferences {
   async history(request: PreferenceHistoryRequest): Promise<HistoryResult> {
     const limit = request.limit ?? defaultHistoryLimit;
     const changes: PreferenceChange[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ...(request.key === undefined ? {} : { FilterExpression: '#key = :key' }),
-          ExpressionAttributeNames: {
-            '#pk': attribute.partitionKey,
-            '#sk': attribute.sortKey,
-            ...(request.key === undefined ? {} : { '#key': 'key' }),
-          },
-          ExpressionAttributeValues: {
-            ':pk': key.userPartition(request.userId),
-            ':prefix': prefix.preferenceChange,
-            ...(request.key === undefined ? {} : { ':key': request.key }),
-          },
-          ScanIndexForward: false,
-          ConsistentRead: true,
-          Limit: request.key === undefined ? limit - changes.length : Math.max(limit, 100),
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
+    const pages = queryPages(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ...(request.key === undefined ? {} : { FilterExpression: '#key = :key' }),
+      ExpressionAttributeNames: {
+        '#pk': attribute.partitionKey,
+        '#sk': attribute.sortKey,
+        ...(request.key === undefined ? {} : { '#key': 'key' }),
+      },
+      ExpressionAttributeValues: {
+        ':pk': key.userPartition(request.userId),
+        ':prefix': prefix.preferenceChange,
+        ...(request.key === undefined ? {} : { ':key': request.key }),
+      },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+      Limit: request.key === undefined ? limit : Math.max(limit, 100),
+    });
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         if (changes.length < limit) changes.push(changeFromItem(item));
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && changes.length < limit);
+      if (changes.length >= limit) break;
+    }
     return { preferences: await this.current(request.userId), changes };
   }
 
   /** The user's preferences: one Query of the `PREF#` items (paginated). */
   private async current(userId: string): Promise<PreferenceValues> {
     const entries: Array<[string, unknown]> = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          ProjectionExpression: '#sk, #value',
-          ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, '#value': 'value' },
-          ExpressionAttributeValues: { ':pk': key.userPartition(userId), ':prefix': prefix.preference },
-          ConsistentRead: true,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
+    const pages = queryPages(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ProjectionExpression: '#sk, #value',
+      ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, '#value': 'value' },
+      ExpressionAttributeValues: { ':pk': key.userPartition(userId), ':prefix': prefix.preference },
+      ConsistentRead: true,
+    });
+    for await (const page of pages) {
       for (const item of page.Items ?? []) {
         entries.push([String(item[attribute.sortKey]).slice(prefix.preference.length), item['value']]);
       }
-      startKey = page.LastEvaluatedKey;
-    } while (startKey);
+    }
     // fromEntries defines own properties: no key, however named, can reach the prototype.
     return Object.fromEntries(entries);
   }

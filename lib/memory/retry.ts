@@ -7,3 +7,6 @@ export function backoff(attempt: number): Promise<void> {
   const ceiling = Math.min(2000, 25 * 2 ** attempt);
   return new Promise((resolve) => setTimeout(resolve, Math.random() * ceiling));
 }
+
+/** Transaction cancellation reasons that say "not now" rather than "no": worth another attempt. */
+export const transientReasons = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);

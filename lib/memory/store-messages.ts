@@ -7,7 +7,7 @@
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SessionOwnershipError } from './errors';
 import { recordFromItem, type MessageRecord, type MessageWrite } from './message-record';
-import { backoff, maxRetries } from './retry';
+import { backoff, maxRetries, transientReasons } from './retry';
 import { key } from './table-layout';
 import { updateExpression } from './update-expression';
 
@@ -25,8 +25,6 @@ export interface StoreContext {
 
 type Reasons = Array<{ Code?: string }>;
 
-/** Cancellation reasons that say "not now" rather than "no": worth another attempt. */
-const transientReasons = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
 
 /** Chunks whose actions (messages, guards and the one session update) fit one transaction. */
 function transactionChunks(writes: MessageWrite[]): MessageWrite[][] {

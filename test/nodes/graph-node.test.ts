@@ -2,31 +2,12 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { localConnection, uniqueName } from '../support/memory-table';
-import { loadMemoryFlow, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
+import { scanTable, uniqueName } from '../support/memory-table';
+import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 
-async function graphItems(tableName: string): Promise<Record<string, unknown>[]> {
-  const connection = localConnection();
-  try {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await connection.documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items.filter((i) => String(i['pk']).startsWith('GRAPH#'));
-  } finally {
-    connection.client.destroy();
-  }
-}
+const graphItemsIn = async (tableName: string) => (await scanTable(tableName)).filter((i) => String(i['pk']).startsWith('GRAPH#'));
 
-async function sent(flow: MemoryFlow, nodeId: string, msg: Msg): Promise<Msg> {
-  const outcome = await flow.run(nodeId, msg);
-  if (outcome.error !== undefined) assert.fail(`${nodeId} reported: ${outcome.error}`);
-  return outcome.sent;
-}
+
 
 describe('graph link node', () => {
   let flow: MemoryFlow;
@@ -85,7 +66,7 @@ describe('graph link node', () => {
     await sent(flow, 'graph', { userId, operation: 'link', payload: { source: 'ana', relation: 'likes', target: 'jazz' } });
     const out = await sent(flow, 'delete', { userId, payload: { source: 'ana', relation: 'likes', target: 'jazz' } });
     assert.deepEqual(out['payload'], { source: 'ana', relation: 'likes', target: 'jazz', mode: 'delete', unlinked: true });
-    const left = (await graphItems(flow.tableName)).filter((i) => i['pk'] === `GRAPH#USER#${userId}`);
+    const left = (await graphItemsIn(flow.tableName)).filter((i) => i['pk'] === `GRAPH#USER#${userId}`);
     assert.deepEqual(left.map((i) => i['sk']).sort(), ['ENTITY#ana', 'ENTITY#jazz']);
   });
 
@@ -93,7 +74,7 @@ describe('graph link node', () => {
     await sent(flow, 'venues', { operation: 'entity', payload: { id: 'blue-note', type: 'venue' } });
     await sent(flow, 'venues', { operation: 'entity', payload: { id: 'nyc', type: 'city' } });
     await sent(flow, 'venues', { operation: 'link', payload: { source: 'blue-note', relation: 'in', target: 'nyc' } });
-    const items = await graphItems(flow.tableName);
+    const items = await graphItemsIn(flow.tableName);
     assert.equal(items.filter((i) => i['pk'] === 'GRAPH#NAMED#venues').length, 4);
     const listed = (await sent(flow, 'venues', { operation: 'relations', payload: { relation: 'in' } }))['payload'] as { edges: Msg[] };
     assert.equal(listed.edges.length, 1);
@@ -125,11 +106,11 @@ describe('graph link node', () => {
         const userId = uniqueName('bad');
         // The entities exist, so only the bad input can be the reason nothing is written.
         for (const id of ['ana', 'jazz']) await sent(flow, 'graph', { userId, operation: 'entity', payload: { id, type: 't' } });
-        const before = await graphItems(flow.tableName);
+        const before = await graphItemsIn(flow.tableName);
         const outcome = await flow.run('graph', msg(userId));
         assert.match(outcome.error ?? 'no error', message);
         assert.equal(flow.lastStatus('graph')?.fill, 'red');
-        assert.deepEqual(await graphItems(flow.tableName), before);
+        assert.deepEqual(await graphItemsIn(flow.tableName), before);
       });
     }
   });

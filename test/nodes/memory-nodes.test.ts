@@ -1,8 +1,7 @@
 /** The store, history and clear nodes in a real Node-RED runtime on DynamoDB Local. */
 import assert from 'node:assert/strict';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { localConnection, uniqueName } from '../support/memory-table';
-import { loadMemoryFlow, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
+import { scanTable, uniqueName } from '../support/memory-table';
+import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 
 const nodes = [
   { id: 'store', type: 'dynamodb-memory-store' as const },
@@ -10,27 +9,7 @@ const nodes = [
   { id: 'clear', type: 'dynamodb-memory-clear' as const },
 ];
 
-async function allItems(tableName: string): Promise<Record<string, unknown>[]> {
-  const connection = localConnection();
-  try {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await connection.documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
-  } finally {
-    connection.client.destroy();
-  }
-}
 
-async function sent(flow: MemoryFlow, nodeId: string, msg: Msg): Promise<Msg> {
-  const outcome = await flow.run(nodeId, msg);
-  if (outcome.error !== undefined) assert.fail(`${nodeId} reported: ${outcome.error}`);
-  return outcome.sent;
-}
 
 describe('memory nodes', () => {
   let flow: MemoryFlow;
@@ -81,7 +60,7 @@ describe('memory nodes', () => {
     await sent(flow, 'store', { sessionId, messageId: 'turn-1', payload: 'once' });
     const again = await sent(flow, 'store', { sessionId, messageId: 'turn-1', payload: 'once' });
     assert.equal((again['memory'] as Msg)['duplicate'], true);
-    const items = await allItems(flow.tableName);
+    const items = await scanTable(flow.tableName);
     assert.equal(items.filter((i) => i['sessionId'] === sessionId && i['kind'] === 'message').length, 1);
   });
 
@@ -142,7 +121,7 @@ describe('memory nodes', () => {
     const out = await sent(flow, 'clear', { sessionId });
     assert.equal(out['payload'], 2000);
     assert.deepEqual(out['memory'], { sessionId, deleted: { messages: 2000, items: 2001 } });
-    const left = (await allItems(flow.tableName)).filter((i) => i['pk'] === `SESSION#${sessionId}`);
+    const left = (await scanTable(flow.tableName)).filter((i) => i['pk'] === `SESSION#${sessionId}`);
     assert.equal(left.length, 0);
   });
 
@@ -163,20 +142,20 @@ describe('memory nodes', () => {
     const forgot = await sent(userFlow, 'forget', { userId });
     assert.equal(forgot['payload'], 5);
     assert.deepEqual((forgot['memory'] as Msg)['deleted'], { message: 3, session: 2 });
-    assert.deepEqual((await allItems(userFlow.tableName)).filter((i) => JSON.stringify(i).includes(userId)), []);
+    assert.deepEqual((await scanTable(userFlow.tableName)).filter((i) => JSON.stringify(i).includes(userId)), []);
     assert.match((await userFlow.run('forget', {})).error ?? '', /userId is required/);
   });
 
   it("refuses another user's session for store, load and clear, and changes nothing", async () => {
     const sessionId = uniqueName('s');
     await sent(flow, 'store', { sessionId, userId: 'ana', payload: 'private' });
-    const before = (await allItems(flow.tableName)).filter((i) => i['pk'] === `SESSION#${sessionId}`);
+    const before = (await scanTable(flow.tableName)).filter((i) => i['pk'] === `SESSION#${sessionId}`);
     for (const nodeId of ['store', 'history', 'clear']) {
       const outcome = await flow.run(nodeId, { sessionId, userId: 'mallory', payload: 'let me in' });
       assert.match(outcome.error ?? 'no error', /belongs to another user/, nodeId);
       assert.equal(flow.lastStatus(nodeId)?.fill, 'red');
     }
-    const after = (await allItems(flow.tableName)).filter((i) => i['pk'] === `SESSION#${sessionId}`);
+    const after = (await scanTable(flow.tableName)).filter((i) => i['pk'] === `SESSION#${sessionId}`);
     assert.deepEqual(after, before);
   });
 
@@ -195,7 +174,7 @@ describe('memory nodes', () => {
         const outcome = await flow.run('store', msg(sessionId));
         assert.match(outcome.error ?? 'no error', message);
         assert.equal(flow.lastStatus('store')?.fill, 'red');
-        const items = await allItems(flow.tableName);
+        const items = await scanTable(flow.tableName);
         assert.equal(items.filter((i) => i['sessionId'] === sessionId).length, 0);
       });
     }

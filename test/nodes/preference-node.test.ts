@@ -3,56 +3,18 @@
  * message catalogs, so statuses are checked by colour; the install test loads the catalog.)
  */
 import assert from 'node:assert/strict';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { localConnection, uniqueName } from '../support/memory-table';
-import { loadMemoryFlow, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
+import { scanTable, uniqueName } from '../support/memory-table';
+import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 
-async function allItems(tableName: string): Promise<Record<string, unknown>[]> {
-  const connection = localConnection();
-  try {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await connection.documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey }));
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
-  } finally {
-    connection.client.destroy();
-  }
-}
 
-async function sent(flow: MemoryFlow, msg: Msg): Promise<Msg> {
-  const outcome = await flow.run('pref', msg);
-  if (outcome.error !== undefined) assert.fail(`preference reported: ${outcome.error}`);
-  return outcome.sent;
-}
 
-/** Sends all msgs at once and waits until each has come out or reached Catch (flow.run takes one at a time). */
-function sendAll(flow: MemoryFlow, msgs: Msg[]): Promise<{ sent: Msg[]; errors: string[] }> {
-  return new Promise((resolve) => {
-    const out = flow.node('pref-out');
-    const caught = flow.node('caught');
-    const result = { sent: [] as Msg[], errors: [] as string[] };
-    const check = () => {
-      if (result.sent.length + result.errors.length < msgs.length) return;
-      out.removeListener('input', onSent);
-      caught.removeListener('input', onCaught);
-      resolve(result);
-    };
-    const onSent = (m: Msg) => {
-      result.sent.push(m);
-      check();
-    };
-    const onCaught = (m: Msg) => {
-      result.errors.push((m['error'] as { message: string }).message);
-      check();
-    };
-    out.on('input', onSent);
-    caught.on('input', onCaught);
-    for (const msg of msgs) flow.node('pref').receive(msg as never);
-  });
+/** Sends all msgs at once; resolves when each has come out or reached Catch. */
+async function sendAll(flow: MemoryFlow, msgs: Msg[]): Promise<{ sent: Msg[]; errors: string[] }> {
+  const outcomes = await Promise.all(msgs.map((msg) => flow.run('pref', msg)));
+  return {
+    sent: outcomes.flatMap((o) => (o.sent ? [o.sent] : [])),
+    errors: outcomes.flatMap((o) => (o.error !== undefined ? [o.error] : [])),
+  };
 }
 
 describe('preference node', () => {
@@ -64,15 +26,15 @@ describe('preference node', () => {
 
   it('sets, gets one key and all keys; a key that is not set leaves no payload', async () => {
     const userId = uniqueName('u');
-    const setOut = await sent(flow, { operation: 'set', userId, key: 'language', payload: 'pt' });
+    const setOut = await sent(flow, 'pref', { operation: 'set', userId, key: 'language', payload: 'pt' });
     assert.deepEqual(setOut['preferences'], { language: 'pt' });
     assert.equal(setOut['payload'], 'pt', 'set leaves msg.payload as it was');
-    const one = await sent(flow, { userId, key: 'language', payload: 'stale' });
+    const one = await sent(flow, 'pref', { userId, key: 'language', payload: 'stale' });
     assert.equal(one['payload'], 'pt');
-    const missing = await sent(flow, { userId, key: 'colour', payload: 'stale' });
+    const missing = await sent(flow, 'pref', { userId, key: 'colour', payload: 'stale' });
     assert.equal('payload' in missing, false);
     assert.deepEqual(missing['preferences'], { language: 'pt' });
-    const all = await sent(flow, { userId });
+    const all = await sent(flow, 'pref', { userId });
     assert.deepEqual(all['payload'], { language: 'pt' });
     assert.equal(flow.lastStatus('pref')?.fill, 'green');
   });
@@ -86,9 +48,9 @@ describe('preference node', () => {
     );
     assert.deepEqual(errors, []);
     assert.equal(outs.length, 50);
-    const all = await sent(flow, { userId });
+    const all = await sent(flow, 'pref', { userId });
     assert.deepEqual(all['preferences'], Object.fromEntries(Array.from({ length: 50 }, (_, i) => [`k${i}`, { n: i }])));
-    const items = await allItems(flow.tableName);
+    const items = await scanTable(flow.tableName);
     assert.equal(items.filter((i) => i['kind'] === 'preference-change' && i['userId'] === userId).length, 50);
   });
 
@@ -97,7 +59,7 @@ describe('preference node', () => {
     const userId = uniqueName('u');
     const { errors } = await sendAll(flow, Array.from({ length: 6 }, (_, i) => ({ operation: 'set', userId, key: 'theme', payload: `t${i}` })));
     assert.deepEqual(errors, []);
-    const out = await sent(flow, { operation: 'history', userId, key: 'theme' });
+    const out = await sent(flow, 'pref', { operation: 'history', userId, key: 'theme' });
     const changes = out['payload'] as Msg[];
     assert.equal(changes.length, 6);
     assert.equal((out['preferences'] as Msg)['theme'], changes[0]!['newValue']);
@@ -105,14 +67,14 @@ describe('preference node', () => {
 
   it('merges an object, deletes one key and then all, and lists the history newest first', async () => {
     const userId = uniqueName('u');
-    await sent(flow, { operation: 'set', userId, key: 'theme', payload: 'dark' });
-    const merged = await sent(flow, { operation: 'merge', userId, payload: { theme: 'light', units: { temperature: 'C' } } });
+    await sent(flow, 'pref', { operation: 'set', userId, key: 'theme', payload: 'dark' });
+    const merged = await sent(flow, 'pref', { operation: 'merge', userId, payload: { theme: 'light', units: { temperature: 'C' } } });
     assert.deepEqual(merged['preferences'], { theme: 'light', units: { temperature: 'C' } });
-    const deleted = await sent(flow, { operation: 'delete', userId, key: 'theme' });
+    const deleted = await sent(flow, 'pref', { operation: 'delete', userId, key: 'theme' });
     assert.deepEqual(deleted['preferences'], { units: { temperature: 'C' } });
-    const cleared = await sent(flow, { operation: 'delete', userId, key: '' });
+    const cleared = await sent(flow, 'pref', { operation: 'delete', userId, key: '' });
     assert.deepEqual(cleared['preferences'], {});
-    const history = await sent(flow, { operation: 'history', userId, limit: 3 });
+    const history = await sent(flow, 'pref', { operation: 'history', userId, limit: 3 });
     const changes = history['payload'] as Msg[];
     assert.deepEqual(
       changes.map(({ key, oldValue, newValue }) => ({ key, oldValue, newValue })),
@@ -125,7 +87,7 @@ describe('preference node', () => {
           : { key: 'units', oldValue: undefined, newValue: { temperature: 'C' } },
       ],
     );
-    const items = await allItems(flow.tableName);
+    const items = await scanTable(flow.tableName);
     assert.equal(items.filter((i) => i['kind'] === 'preference').length, 0);
     assert.equal(items.filter((i) => i['kind'] === 'preference-change').length, 5);
   });
@@ -135,7 +97,7 @@ describe('preference node', () => {
     const fixed = await loadMemoryFlow([
       { id: 'pref', type: 'dynamodb-memory-preference', operation: 'set', userId: 'ana', userIdType: 'str', key: 'tone', keyType: 'str', value: '{"formal":true}', valueType: 'json' },
     ]);
-    const out = await sent(fixed, { payload: 'ignored' });
+    const out = await sent(fixed, 'pref', { payload: 'ignored' });
     assert.deepEqual(out['preferences'], { tone: { formal: true } });
   });
 
@@ -161,7 +123,7 @@ describe('preference node', () => {
         assert.match(outcome.error ?? 'no error', message);
         assert.match(outcome.error ?? '', /^MemoryInputError/);
         assert.equal(flow.lastStatus('pref')?.fill, 'red');
-        assert.deepEqual(await allItems(flow.tableName), []);
+        assert.deepEqual(await scanTable(flow.tableName), []);
       });
     }
   });

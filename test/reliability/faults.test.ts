@@ -4,27 +4,11 @@
  * are what the nodes use.
  */
 import assert from 'node:assert/strict';
-import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
-import { localConnection, uniqueName } from '../support/memory-table';
+import { scanTable, uniqueName } from '../support/memory-table';
 import { loadMemoryFlow, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 import { dynamoDBLocal } from '../support/root-hooks';
 
-async function scan(tableName: string): Promise<Record<string, unknown>[]> {
-  const connection = localConnection();
-  try {
-    const items: Record<string, unknown>[] = [];
-    let ExclusiveStartKey: Record<string, unknown> | undefined;
-    do {
-      const page = await connection.documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey, ConsistentRead: true }));
-      items.push(...(page.Items ?? []));
-      ExclusiveStartKey = page.LastEvaluatedKey;
-    } while (ExclusiveStartKey);
-    return items;
-  } finally {
-    connection.client.destroy();
-  }
-}
 
 /**
  * Sends msg until the node sends it on, as a flow with Catch → delay → retry would: safe because
@@ -93,7 +77,7 @@ describe('through the fault-injecting proxy', function () {
     const seconds = (Date.now() - started) / 1000;
     const injected = { ...proxy.counts };
     proxy.rates = {};
-    const items = (await scan(flow.tableName)).filter((i) => String(i['sessionId']).startsWith(run));
+    const items = (await scanTable(flow.tableName)).filter((i) => String(i['sessionId']).startsWith(run));
     const messages = items.filter((i) => i['kind'] === 'message');
     assert.equal(messages.length, 10_000, 'every message exactly once');
     for (const sessionId of sessions) {
@@ -120,7 +104,7 @@ describe('through the fault-injecting proxy', function () {
     await sendUntilStored(flow, 'forget', { userId });
     const batchesCut = proxy.counts.partialBatch;
     proxy.rates = {};
-    const left = (await scan(flow.tableName)).filter((i) => JSON.stringify(i).includes(userId));
+    const left = (await scanTable(flow.tableName)).filter((i) => JSON.stringify(i).includes(userId));
     assert.deepEqual(left, []);
     assert.ok(batchesCut > 0, 'some batches came back partly unprocessed');
   });

@@ -19,6 +19,23 @@ export function localConnection(): Connection {
   });
 }
 
+/** Every item of the table: a full, consistent scan (tests only; the pack itself never scans). */
+export async function scanTable(tableName: string): Promise<Record<string, unknown>[]> {
+  const connection = localConnection();
+  try {
+    const items: Record<string, unknown>[] = [];
+    let ExclusiveStartKey: Record<string, unknown> | undefined;
+    do {
+      const page = await connection.documents.send(new ScanCommand({ TableName: tableName, ExclusiveStartKey, ConsistentRead: true }));
+      items.push(...(page.Items ?? []));
+      ExclusiveStartKey = page.LastEvaluatedKey;
+    } while (ExclusiveStartKey);
+    return items;
+  } finally {
+    connection.client.destroy();
+  }
+}
+
 export function uniqueName(prefix: string): string {
   return `${prefix}-${randomUUID().slice(0, 8)}`;
 }
@@ -41,16 +58,7 @@ export async function memoryTable(): Promise<MemoryTable> {
     connection,
     memory: new ChatMemory({ documents: connection.documents, tableName }),
     async itemsWithPk(pk: string) {
-      const items: Record<string, unknown>[] = [];
-      let ExclusiveStartKey: Record<string, unknown> | undefined;
-      do {
-        const page = await connection.documents.send(
-          new ScanCommand({ TableName: tableName, ExclusiveStartKey, FilterExpression: 'pk = :pk', ExpressionAttributeValues: { ':pk': pk } }),
-        );
-        items.push(...(page.Items ?? []));
-        ExclusiveStartKey = page.LastEvaluatedKey;
-      } while (ExclusiveStartKey);
-      return items;
+      return (await scanTable(tableName)).filter((item) => item['pk'] === pk);
     },
     close: () => connection.client.destroy(),
   };

@@ -121,6 +121,13 @@ export async function loadMemoryFlow(nodes: Array<Msg & { id: string; type: keyo
   };
 }
 
+/** What the node sent on; fails the test with the node's error when it reported one instead. */
+export async function sent(flow: MemoryFlow, nodeId: string, msg: Msg): Promise<Msg> {
+  const outcome = await flow.run(nodeId, msg);
+  if (outcome.error !== undefined) throw new Error(`${nodeId} reported: ${outcome.error}`);
+  return outcome.sent;
+}
+
 export function startNodeRed(): Promise<void> {
   return new Promise((resolve) => helper.startServer(resolve));
 }
