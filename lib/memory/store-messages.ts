@@ -67,18 +67,21 @@ function statsUpdate(context: StoreContext, writes: MessageWrite[], isNew: Novel
 /** Cancellation reasons that say "not now" rather than "no": worth another attempt. */
 const transientReasons = new Set(['TransactionConflict', 'ThrottlingError', 'ProvisionedThroughputExceeded']);
 
-/** Chunks whose actions (messages, guards and the one session update) fit one transaction. */
+/** Actions besides the messages: the session update, the counter update and maybe the user marker. */
+const fixedActions = 3;
+
+/** Chunks whose actions (messages, guards and the fixed ones) fit one transaction. */
 function transactionChunks(writes: MessageWrite[]): MessageWrite[][] {
   const chunks: MessageWrite[][] = [];
   let chunk: MessageWrite[] = [];
-  let actions = 1;
+  let actions = fixedActions;
   let bytes = 0;
   for (const write of writes) {
     const writeActions = write.guard ? 2 : 1;
     if (chunk.length > 0 && (actions + writeActions > maxActions || bytes + write.bytes > maxTransactionBytes)) {
       chunks.push(chunk);
       chunk = [];
-      actions = 1;
+      actions = fixedActions;
       bytes = 0;
     }
     chunk.push(write);
