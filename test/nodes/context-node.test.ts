@@ -4,6 +4,8 @@
  * loop through the store node, and statistics.
  */
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import Ajv from 'ajv';
 import { countTokens } from '../../lib/memory/tokens';
 import { uniqueName } from '../support/memory-table';
@@ -240,5 +242,33 @@ describe('context node', () => {
     assert.match((await flow.run('openai', { payload: 'hi' })).error ?? '', /sessionId is required/);
     assert.match((await flow.run('openai', { sessionId: 's', payload: 'hi', tokenBudget: 5 })).error ?? '', /tokenBudget/);
     assert.equal(flow.lastStatus('openai')?.fill, 'red');
+  });
+});
+
+describe('example: llm-chatbot', () => {
+  it('wires http-in → store → context → model → store reply → response, and output 2 → summarise → store summary', () => {
+    const file = join(__dirname, '..', '..', '..', 'examples', 'llm-chatbot.json');
+    const flow = JSON.parse(readFileSync(file, 'utf8')) as Msg[];
+    const byId = new Map(flow.map((n) => [n['id'] as string, n]));
+    const next = (node: Msg, output = 0) => ((node['wires'] as string[][])[output] ?? []).map((id) => byId.get(id)!);
+    const path: string[] = [];
+    let node: Msg | undefined = flow.find((n) => n['type'] === 'http in');
+    while (node) {
+      path.push(`${node['type']}${node['name'] ? `:${node['name']}` : ''}`);
+      node = node['wires'] ? next(node)[0] : undefined;
+    }
+    assert.deepEqual(path, [
+      'http in:POST /chat', 'change:unpack', 'dynamodb-memory-store:store user message', 'dynamodb-memory-context:context',
+      'function:call the model', 'http request:chat completions', 'function:reply', 'dynamodb-memory-store:store reply',
+      'change:answer', 'http response',
+    ]);
+    const context = flow.find((n) => n['type'] === 'dynamodb-memory-context')!;
+    const loop: string[] = [];
+    for (let n: Msg | undefined = next(context, 1)[0]; n; n = next(n)[0]) loop.push(`${n['type']}:${n['name']}`);
+    assert.deepEqual(loop, ['function:summarise', 'http request:chat completions', 'function:summary text', 'dynamodb-memory-store:store summary']);
+    assert.equal(flow.filter((n) => n['type'] === 'dynamodb-memory-config').length, 1);
+    assert.equal(flow.filter((n) => n['type'] === 'comment').length, 1);
+    assert.doesNotMatch(JSON.stringify(flow), /sk-[A-Za-z0-9]{8,}|"credentials"/);
+    for (const variable of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL']) assert.match(JSON.stringify(flow), new RegExp(variable));
   });
 });
