@@ -1,5 +1,12 @@
 /** The memory core for use from plain TypeScript or JavaScript, without Node-RED. */
-export { ChatMemory, type ChatMemoryOptions, type ClearResult } from './memory/chat-memory';
+export { ChatMemory, type ChatMemoryOptions, type ClearResult, type SessionStats, type TableStats } from './memory/chat-memory';
+export {
+  buildContext, defaultShares, defaultTemplate, maxSummaryBatch, type ContextParts, type ContextResult, type ContextSource,
+  type StoredSummary, type SummaryDue,
+} from './memory/context-builder';
+export { countTokens, encodings, type Encoding } from './memory/tokens';
+export { parseContextRequest, parseStatsRequest, type ContextRequest, type StatsRequest } from './schemas/context-request';
+export { parseSummaryRequest, type SummaryRequest } from './schemas/summary-request';
 export { connect, type Authentication, type Connection, type ConnectionOptions } from './memory/connection';
 export { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from './memory/errors';
 export {

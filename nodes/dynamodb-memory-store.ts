@@ -5,6 +5,7 @@
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseStoreRequest } from '../lib/schemas/store-request';
+import { parseSummaryRequest } from '../lib/schemas/summary-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
@@ -18,7 +19,10 @@ interface StoreDef extends MemoryNodeDef {
   ttlDays: string;
 }
 
-type StoreMsg = NodeMessage & { role?: unknown; metadata?: unknown; messageId?: unknown; memory?: unknown };
+type StoreMsg = NodeMessage & { role?: unknown; metadata?: unknown; messageId?: unknown; memory?: unknown; covers?: unknown };
+
+/** The role that stores the session's summary (not a message: it never shows in the history). */
+const summaryRole = 'summary';
 
 export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryStore(this: Node, def: StoreDef) {
@@ -29,11 +33,18 @@ export = function register(RED: NodeAPI): void {
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
         evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
       ]);
+      const role = msg.role ?? def.role;
+      if (role === summaryRole) {
+        const summary = parseSummaryRequest(definedFields({ sessionId, userId, summary: msg.payload, covers: msg.covers }));
+        const result = await (await memoryFor(RED, def.memory)).storeSummary(summary);
+        msg.memory = result;
+        return RED._(result.stored ? 'dynamodb-memory-store.status.summaryStored' : 'dynamodb-memory-store.status.summaryKept');
+      }
       const request = parseStoreRequest(
         definedFields({
           sessionId,
           userId,
-          role: msg.role ?? def.role,
+          role,
           metadata: msg.metadata,
           messageId: msg.messageId,
           ttlDays,

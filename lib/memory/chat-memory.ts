@@ -3,21 +3,25 @@
  * TypeScript program. Requests are typed by the schemas in ../schemas; use their `parse…` functions
  * on input you do not control.
  */
-import { GetCommand, QueryCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import type { ContextRequest } from '../schemas/context-request';
+import type { SummaryRequest } from '../schemas/summary-request';
+import { buildContext, type ContextResult, type StoredMessage, type StoredSummary } from './context-builder';
 import type { ClearRequest, ForgetRequest } from '../schemas/clear-request';
 import type { SessionsRequest } from '../schemas/sessions-request';
 import type { HistoryRequest } from '../schemas/history-request';
 import type { StoreRequest } from '../schemas/store-request';
 import { batchWrite } from './batch-write';
-import { SessionOwnershipError } from './errors';
+import { MemoryInputError, SessionOwnershipError } from './errors';
 import { MemoryGraph } from './graph';
 import { ulidBounds } from './message-ids';
-import { messageWrites, recordFromItem, type MessageRecord } from './message-record';
+import { messageUlid, messageWrites, recordFromItem, type MessageRecord } from './message-record';
 import { Preferences } from './preferences';
 import { storeMessages } from './store-messages';
 import { addCounts, deletePartition, type CountsByKind } from './partition-delete';
 import { pageCursor, queryPages } from './query-pages';
-import { attribute, key, prefix, userIndex } from './table-layout';
+import { attribute, key, prefix, statsShards, userIndex } from './table-layout';
+import { updateExpression } from './update-expression';
 import { contentText, countTokens } from './tokens';
 
 export interface ChatMemoryOptions {
@@ -58,6 +62,27 @@ export interface SessionPage {
 }
 
 const defaultSessionsLimit = 20;
+
+export interface SessionStats {
+  sessionId: string;
+  userId?: string;
+  messageCount: number;
+  /** Tokens of the stored messages' content (o200k_base), counted when each was stored. */
+  tokens: number;
+  /** First and last activity; absent when the session has no messages. */
+  createdAt?: string;
+  lastActivityAt?: string;
+}
+
+export interface TableStats {
+  sessions: number;
+  messages: number;
+  users: number;
+}
+
+/** Facts rendered into the context: at most this many valid relationships of the user's graph. */
+const maxFacts = 200;
+const messagePage = 50;
 
 function totalItems(counts: CountsByKind): number {
   return Object.values(counts).reduce((sum, n) => sum + n, 0);
@@ -157,6 +182,152 @@ export class ChatMemory {
   }
 
   /**
+   * Stores (replaces) the session's summary, which covers the session up to and including the
+   * message `covers`. A summary covering less than the stored one is not written (summaries of
+   * overlapping runs: the furthest wins). One GetItem of the covered message, one conditional PutItem.
+   */
+  async storeSummary(request: SummaryRequest): Promise<{ stored: boolean; summary: StoredSummary }> {
+    await this.assertOwner(request.sessionId, request.userId);
+    const covered = await this.documents.send(
+      new GetCommand({ TableName: this.tableName, Key: key.message(request.sessionId, request.covers), ConsistentRead: true }),
+    );
+    if (!covered.Item) throw new MemoryInputError(`covers: session "${request.sessionId}" has no message ${request.covers}`);
+    const summary: StoredSummary = {
+      summary: request.summary,
+      covers: request.covers,
+      coversMessageId: String(covered.Item['messageId']),
+      coversCreatedAt: String(covered.Item['createdAt']),
+      updatedAt: new Date(this.now()).toISOString(),
+    };
+    try {
+      await this.documents.send(
+        new PutCommand({
+          TableName: this.tableName,
+          Item: { ...key.summary(request.sessionId), kind: 'summary', sessionId: request.sessionId, ...summary },
+          ConditionExpression: 'attribute_not_exists(#covers) OR #covers <= :covers',
+          ExpressionAttributeNames: { '#covers': 'covers' },
+          ExpressionAttributeValues: { ':covers': request.covers },
+        }),
+      );
+      return { stored: true, summary };
+    } catch (error) {
+      if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
+      return { stored: false, summary: (await this.summary(request.sessionId))! };
+    }
+  }
+
+  /** The session's summary, if one is stored. */
+  async summary(sessionId: string): Promise<StoredSummary | undefined> {
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key.summary(sessionId), ConsistentRead: true }));
+    if (!Item) return undefined;
+    const { summary, covers, coversMessageId, coversCreatedAt, updatedAt } = Item as Record<string, string>;
+    return { summary: summary!, covers: covers!, updatedAt: updatedAt!, ...(coversMessageId ? { coversMessageId } : {}), ...(coversCreatedAt ? { coversCreatedAt } : {}) };
+  }
+
+  /**
+   * The context for one LLM call (see context-builder.ts): system prompt with preferences, facts and
+   * summary, the newest messages after the summary that fit, the new message last; and, when the
+   * messages not covered by the summary reach `summaryThreshold`, the ones to summarise.
+   */
+  async context(request: ContextRequest): Promise<ContextResult> {
+    await this.assertOwner(request.sessionId, request.userId);
+    return buildContext(
+      {
+        preferences: async (userId) => (await this.preferences.get({ userId })).preferences,
+        facts: (userId) => this.graph.validRelationships({ userId }, maxFacts),
+        summary: (sessionId) => this.summary(sessionId),
+        newestMessages: (sessionId, after, enough) => this.messagesAfter(sessionId, after, false, enough),
+        oldestMessages: async (sessionId, after, limit) =>
+          (await this.messagesAfter(sessionId, after, true, (read) => read.length >= limit)).messages.slice(0, limit),
+      },
+      request,
+    );
+  }
+
+  /** Messages after a ULID, a page at a time, newest or oldest first, until `enough` or the end. */
+  private async messagesAfter(
+    sessionId: string,
+    afterUlid: string | undefined,
+    oldestFirst: boolean,
+    enough: (read: StoredMessage[]) => boolean,
+  ): Promise<{ messages: StoredMessage[]; exhausted: boolean }> {
+    const messages: StoredMessage[] = [];
+    let startKey: Record<string, unknown> | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lowest AND :highest',
+          FilterExpression: 'attribute_not_exists(#expiresAt) OR #expiresAt > :now',
+          ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, '#expiresAt': attribute.expiresAt },
+          ExpressionAttributeValues: {
+            ':pk': key.sessionPartition(sessionId),
+            ':lowest': afterUlid === undefined ? prefix.message : key.afterMessage(afterUlid),
+            ':highest': prefix.message + '~',
+            ':now': Math.floor(this.now() / 1000),
+          },
+          ScanIndexForward: oldestFirst,
+          Limit: messagePage,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) messages.push({ ulid: messageUlid(item), record: recordFromItem(item) });
+      startKey = page.LastEvaluatedKey;
+      if (startKey && enough(messages)) return { messages, exhausted: false };
+    } while (startKey);
+    return { messages, exhausted: true };
+  }
+
+  /** A session's statistics from its session item: one GetItem. */
+  async sessionStats(request: { sessionId: string; userId?: string }): Promise<SessionStats> {
+    await this.assertOwner(request.sessionId, request.userId);
+    const { Item } = await this.documents.send(new GetCommand({ TableName: this.tableName, Key: key.session(request.sessionId), ConsistentRead: true }));
+    if (!Item) return { sessionId: request.sessionId, messageCount: 0, tokens: 0 };
+    return {
+      sessionId: request.sessionId,
+      ...(Item['userId'] !== undefined ? { userId: String(Item['userId']) } : {}),
+      messageCount: Number(Item['messageCount'] ?? 0),
+      tokens: Number(Item['tokens'] ?? 0),
+      createdAt: String(Item['createdAt']),
+      lastActivityAt: String(Item['lastActivityAt']),
+    };
+  }
+
+  /**
+   * The table's sessions, messages and users: the sum of the counter shards, one BatchGetItem of
+   * `statsShards` small items, whatever the table's size. Counts what was stored and cleared through
+   * this pack; items DynamoDB's TTL deleted are still counted.
+   */
+  async tableStats(): Promise<TableStats> {
+    const totals: TableStats = { sessions: 0, messages: 0, users: 0 };
+    let keys: Record<string, unknown>[] = Array.from({ length: statsShards }, (_, shard) => key.statsShard(shard));
+    while (keys.length > 0) {
+      const result = await this.documents.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
+      for (const item of result.Responses?.[this.tableName] ?? []) {
+        totals.sessions += Number(item['sessions'] ?? 0);
+        totals.messages += Number(item['messages'] ?? 0);
+        totals.users += Number(item['users'] ?? 0);
+      }
+      keys = (result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    }
+    return totals;
+  }
+
+  /** Subtracts what a clear or forget deleted from one random counter shard. */
+  private async subtractCounts(counts: CountsByKind): Promise<void> {
+    const delta = { sessions: -(counts['session'] ?? 0), messages: -(counts['message'] ?? 0), users: -(counts['user'] ?? 0) };
+    const add = Object.fromEntries(Object.entries(delta).filter(([, n]) => n !== 0));
+    if (Object.keys(add).length === 0) return;
+    await this.documents.send(
+      new UpdateCommand({
+        TableName: this.tableName,
+        Key: key.statsShard(Math.floor(Math.random() * statsShards)),
+        ...updateExpression({ set: { kind: 'stats' }, add }),
+      }),
+    );
+  }
+
+  /**
    * Deletes every item of the session: messages, messageId guards, and last the session item (so an
    * interrupted clear still shows in the user's sessions, and running it again finishes it).
    */
@@ -198,7 +369,9 @@ export class ChatMemory {
     const counts: CountsByKind = {};
     for (const sessionId of sessionIds) addCounts(counts, await this.deleteSession(sessionId));
     for (const pk of [key.userPartition(userId), key.graphPartition({ userId })]) {
-      addCounts(counts, (await deletePartition({ documents: this.documents, tableName: this.tableName, pk })).counts);
+      const deleted = (await deletePartition({ documents: this.documents, tableName: this.tableName, pk })).counts;
+      await this.subtractCounts({ user: deleted['user'] ?? 0 });
+      addCounts(counts, deleted);
     }
     return { deleted: counts, items: totalItems(counts) };
   }
@@ -216,6 +389,7 @@ export class ChatMemory {
       await batchWrite(this.documents, this.tableName, deferredKeys.map((Key) => ({ DeleteRequest: { Key } })));
       counts['session'] = (counts['session'] ?? 0) + deferredKeys.length;
     }
+    await this.subtractCounts(counts);
     return counts;
   }
 

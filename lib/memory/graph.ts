@@ -314,6 +314,33 @@ export class MemoryGraph {
   }
 
   /**
+   * Every relationship of the scope valid at `at` (default now), in sort-key order (by source, then
+   * relation, then target), at most `limit`: one Query on the scope's partition (begins_with `OUT#`,
+   * validity as a filter), paged until it has them. The context node renders these as facts.
+   */
+  async validRelationships(scope: GraphScope, limit = defaultNeighbourLimit, at?: string | number): Promise<EdgeRecord[]> {
+    const when = iso(at ?? this.now());
+    const edges: EdgeRecord[] = [];
+    let startKey: Item | undefined;
+    do {
+      const page = await this.documents.send(
+        new QueryCommand({
+          TableName: this.tableName,
+          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+          FilterExpression: '#validFrom <= :at AND (attribute_not_exists(#validTo) OR #validTo > :at)',
+          ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, '#validFrom': 'validFrom', '#validTo': 'validTo' },
+          ExpressionAttributeValues: { ':pk': key.graphPartition(scope), ':prefix': prefix.edgeOut, ':at': when },
+          Limit: limit - edges.length,
+          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
+        }),
+      );
+      edges.push(...(page.Items ?? []).map(edgeFromItem));
+      startKey = page.LastEvaluatedKey;
+    } while (startKey && edges.length < limit);
+    return edges;
+  }
+
+  /**
    * A scope's relationships of one type, newest link first, a page at a time: one Query on index
    * gsi1 (`GRAPH#<scope>#REL#<relation>`), descending, with Limit.
    */

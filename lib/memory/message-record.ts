@@ -6,6 +6,7 @@ import { MemoryInputError } from './errors';
 import { itemBytes, maxItemBytes } from './item-size';
 import { nextMessageUlid } from './message-ids';
 import { key } from './table-layout';
+import { contentText, countTokens } from './tokens';
 
 export type Role = StoreRequest['role'];
 
@@ -31,11 +32,18 @@ export interface MessageWrite {
   item: Record<string, unknown>;
   guard?: Record<string, unknown>;
   bytes: number;
+  /** Tokens of the content (o200k_base), added to the session's `tokens` when stored. */
+  tokens: number;
 }
 
 const recordFields = [
   'messageId', 'sessionId', 'role', 'content', 'userId', 'metadata', 'name', 'tool_calls', 'tool_call_id', 'createdAt',
 ] as const;
+
+/** The ULID of a message item (its sort key without `MSG#`). */
+export function messageUlid(item: Record<string, unknown>): string {
+  return String(item['sk']).slice('MSG#'.length);
+}
 
 export function recordFromItem(item: Record<string, unknown>): MessageRecord {
   const record: Record<string, unknown> = {};
@@ -91,6 +99,6 @@ export function messageWrites(request: StoreRequest, nowMs: number, expiresAt: n
     const guard = explicitId === undefined
       ? undefined
       : { ...key.messageId(request.sessionId, explicitId), kind: 'message-id', messageSk: messageKey.sk, expiresAt };
-    return { record, item, bytes, ...(guard ? { guard } : {}) };
+    return { record, item, bytes, tokens: countTokens(contentText(record.content)), ...(guard ? { guard } : {}) };
   });
 }

@@ -1,6 +1,6 @@
 /**
  * Writes messages with their session item in DynamoDB transactions, so a message and the session's
- * count and last activity change together or not at all. Retries are safe: the SDK sends the same
+ * count, tokens and last activity (and the table's counters) change together or not at all. Retries are safe: the SDK sends the same
  * ClientRequestToken again (DynamoDB applies a transaction once per token), a message's key is a
  * fresh ULID only this write uses, and a given messageId is guarded by its own item.
  */
@@ -8,7 +8,7 @@ import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@
 import { SessionOwnershipError } from './errors';
 import { recordFromItem, type MessageRecord, type MessageWrite } from './message-record';
 import { backoff, maxRetries, transientReasons } from './retry';
-import { key } from './table-layout';
+import { key, statsShards } from './table-layout';
 import { updateExpression } from './update-expression';
 
 /** DynamoDB's limits for one TransactWriteItems call. */
@@ -25,19 +25,60 @@ export interface StoreContext {
 
 type Reasons = Array<{ Code?: string }>;
 
+/** Whether this write starts a session and a user, for the table's counters (read before writing). */
+interface Novelty {
+  session: boolean;
+  user: boolean;
+}
 
-/** Chunks whose actions (messages, guards and the one session update) fit one transaction. */
+/**
+ * One strongly consistent read of the session item, and of the user marker only when the session
+ * is new or has no owner yet. A writer that races us makes the transaction's condition fail, and
+ * the write is read and tried again, so a session or user is counted once.
+ */
+async function novelty(context: StoreContext): Promise<Novelty> {
+  const { documents, tableName, sessionId, userId } = context;
+  const session = await documents.send(
+    new GetCommand({ TableName: tableName, Key: key.session(sessionId), ProjectionExpression: 'userId', ConsistentRead: true }),
+  );
+  const sessionNew = session.Item === undefined;
+  if (userId === undefined || (!sessionNew && session.Item!['userId'] !== undefined)) return { session: sessionNew, user: false };
+  const marker = await documents.send(
+    new GetCommand({ TableName: tableName, Key: key.userMarker(userId), ProjectionExpression: 'pk', ConsistentRead: true }),
+  );
+  return { session: sessionNew, user: marker.Item === undefined };
+}
+
+/** The counter update on one random shard: the store's only extra write (one action a transaction). */
+function statsUpdate(context: StoreContext, writes: MessageWrite[], isNew: Novelty) {
+  const shard = Math.floor(Math.random() * statsShards);
+  return {
+    Update: {
+      TableName: context.tableName,
+      Key: key.statsShard(shard),
+      ...updateExpression({
+        set: { kind: 'stats' },
+        add: { messages: writes.length, ...(isNew.session ? { sessions: 1 } : {}), ...(isNew.user ? { users: 1 } : {}) },
+      }),
+    },
+  };
+}
+
+/** Actions besides the messages: the session update, the counter update and maybe the user marker. */
+const fixedActions = 3;
+
+/** Chunks whose actions (messages, guards and the fixed ones) fit one transaction. */
 function transactionChunks(writes: MessageWrite[]): MessageWrite[][] {
   const chunks: MessageWrite[][] = [];
   let chunk: MessageWrite[] = [];
-  let actions = 1;
+  let actions = fixedActions;
   let bytes = 0;
   for (const write of writes) {
     const writeActions = write.guard ? 2 : 1;
     if (chunk.length > 0 && (actions + writeActions > maxActions || bytes + write.bytes > maxTransactionBytes)) {
       chunks.push(chunk);
       chunk = [];
-      actions = 1;
+      actions = fixedActions;
       bytes = 0;
     }
     chunk.push(write);
@@ -48,7 +89,7 @@ function transactionChunks(writes: MessageWrite[]): MessageWrite[][] {
   return chunks;
 }
 
-function sessionUpdate(context: StoreContext, writes: MessageWrite[]) {
+function sessionUpdate(context: StoreContext, writes: MessageWrite[], isNew: Novelty) {
   const lastActivityAt = writes[writes.length - 1]!.record.createdAt;
   const expression = updateExpression({
     set: {
@@ -64,31 +105,48 @@ function sessionUpdate(context: StoreContext, writes: MessageWrite[]) {
         ? { userId: context.userId, gsi1pk: key.userSessions(context.userId) }
         : {}),
     },
-    add: { messageCount: writes.length },
+    add: { messageCount: writes.length, tokens: writes.reduce((sum, w) => sum + w.tokens, 0) },
     ...(context.expiresAt === undefined ? { remove: ['expiresAt'] } : {}),
   });
-  if (context.userId === undefined) return expression;
-  // A session is owned by the first user that wrote to it; anyone else is refused atomically.
-  const ownerName = '#owner';
-  const ownerValue = ':owner';
+  if (isNew.session) {
+    // Counted as a new session: only if it still is one when the transaction runs.
+    return {
+      ...expression,
+      ConditionExpression: 'attribute_not_exists(#created)',
+      ExpressionAttributeNames: { ...expression.ExpressionAttributeNames, '#created': 'createdAt' },
+    };
+  }
+  // Optimistic: the session exists (and, with a user, is that user's already). When it does not hold,
+  // the old item comes back with the cancellation, and tells a new session, an unowned one being
+  // claimed, and another user's apart.
+  const names = { ...expression.ExpressionAttributeNames, '#created': 'createdAt' };
   return {
     ...expression,
-    ConditionExpression: `attribute_not_exists(${ownerName}) OR ${ownerName} = ${ownerValue}`,
-    ExpressionAttributeNames: { ...expression.ExpressionAttributeNames, [ownerName]: 'userId' },
-    ExpressionAttributeValues: { ...expression.ExpressionAttributeValues, [ownerValue]: context.userId },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+    ...(context.userId === undefined
+      ? { ConditionExpression: 'attribute_exists(#created)', ExpressionAttributeNames: names }
+      : {
+          ConditionExpression: 'attribute_exists(#created) AND #owner = :owner',
+          ExpressionAttributeNames: { ...names, '#owner': 'userId' },
+          ExpressionAttributeValues: { ...expression.ExpressionAttributeValues, ':owner': context.userId },
+        }),
   };
 }
 
-function transaction(context: StoreContext, writes: MessageWrite[]) {
+/** Messages (and guards), the user marker when the user is new, the counters, the session item last. */
+function transaction(context: StoreContext, writes: MessageWrite[], isNew: Novelty) {
   const { tableName } = context;
   const notThere = 'attribute_not_exists(pk)';
+  const marker = { ...key.userMarker(context.userId ?? ''), kind: 'user', userId: context.userId, createdAt: writes[0]!.record.createdAt };
   return new TransactWriteCommand({
     TransactItems: [
       ...writes.flatMap((write) => [
         { Put: { TableName: tableName, Item: write.item, ConditionExpression: notThere } },
         ...(write.guard ? [{ Put: { TableName: tableName, Item: write.guard, ConditionExpression: notThere } }] : []),
       ]),
-      { Update: { TableName: tableName, Key: key.session(context.sessionId), ...sessionUpdate(context, writes) } },
+      ...(isNew.user ? [{ Put: { TableName: tableName, Item: marker, ConditionExpression: notThere } }] : []),
+      statsUpdate(context, writes, isNew),
+      { Update: { TableName: tableName, Key: key.session(context.sessionId), ...sessionUpdate(context, writes, isNew) } },
     ],
   });
 }
@@ -110,14 +168,30 @@ async function storedRecord(context: StoreContext, messageId: string): Promise<M
 async function writeChunk(context: StoreContext, chunk: MessageWrite[]): Promise<Set<string>> {
   const duplicates = new Set<string>();
   let pending = chunk;
+  // Most stores go to a session that exists: try that first, and read only when it turns out new.
+  let isNew: Novelty = { session: false, user: false };
   for (let attempt = 0; pending.length > 0; attempt++) {
     try {
-      await context.documents.send(transaction(context, pending));
+      await context.documents.send(transaction(context, pending, isNew));
       return duplicates;
     } catch (error) {
       if ((error as Error).name !== 'TransactionCanceledException') throw error;
       const reasons = ((error as { CancellationReasons?: Reasons }).CancellationReasons ?? []).map((r) => r.Code);
-      if (reasons[reasons.length - 1] === 'ConditionalCheckFailed') throw new SessionOwnershipError(context.sessionId);
+      const cancellation = (error as { CancellationReasons?: Array<{ Code?: string; Item?: Record<string, { S?: string }> }> })
+        .CancellationReasons ?? [];
+      const markerFailed = isNew.user && reasons[reasons.length - 3] === 'ConditionalCheckFailed';
+      const sessionFailed = reasons[reasons.length - 1] === 'ConditionalCheckFailed';
+      const owner = cancellation[cancellation.length - 1]?.Item?.['userId']?.S;
+      if (sessionFailed && !isNew.session && owner !== undefined && owner !== context.userId) {
+        throw new SessionOwnershipError(context.sessionId);
+      }
+      if (sessionFailed || markerFailed) {
+        // The session is new or unowned, or another writer started it or the user first: read, and
+        // count nothing twice.
+        if (attempt >= maxRetries) throw error;
+        isNew = await novelty(context);
+        continue;
+      }
       let action = 0;
       let alreadyApplied = false;
       const kept: MessageWrite[] = [];

@@ -10,11 +10,20 @@
  *   message        SESSION#<sessionId>   MSG#<ulid>              -                 -
  *   message id     SESSION#<sessionId>   MSGID#<messageId>       -                 -
  *   session        SESSION#<sessionId>   SESSION                 USER#<userId>     SESSION#<lastActivityAt>
+ *   summary        SESSION#<sessionId>   SUMMARY                 -                 -
+ *   user marker    USER#<userId>         USER                    -                 -
+ *   stats shard    STATS#<0..9>          STATS                   -                 -
  *   preference     USER#<userId>         PREF#<key>              -                 -
  *   pref. change   USER#<userId>         PREFLOG#<ulid>          -                 -
  *   entity         GRAPH#<scope>         ENTITY#<entityId>       -                 -
  *   edge, out      GRAPH#<scope>         OUT#<src>#<rel>#<dst>   GRAPH#<scope>#REL#<rel>   <createdAt>#<src>#<dst>
  *   edge, in       GRAPH#<scope>         IN#<dst>#<rel>#<src>    -                 -
+ *
+ * A session's summary (one item, replaced on each store) records the sort key of the newest message
+ * it covers. The user marker exists once a user has stored a message: it is what makes a user
+ * "new" for the table statistics. Table statistics (sessions, messages, users) are counters spread
+ * over `statsShards` items with their own partition keys, so no single item takes every store's
+ * write; reading them is one BatchGetItem of all shards.
  *
  * A graph scope is `USER#<userId>` (a user's own facts) or `NAMED#<graphName>`. Relations are
  * indexed per scope and relation type, never on the bare relation type (one hot partition).
@@ -44,7 +53,11 @@ export const attribute = {
 export const userIndex = 'gsi1';
 
 export type ItemKind =
-  | 'message' | 'message-id' | 'session' | 'preference' | 'preference-change' | 'entity' | 'edge-out' | 'edge-in';
+  | 'message' | 'message-id' | 'session' | 'summary' | 'user' | 'stats' | 'preference' | 'preference-change' | 'entity'
+  | 'edge-out' | 'edge-in';
+
+/** How many counter items the table statistics are spread over. */
+export const statsShards = 10;
 
 /** Whose graph: a user's own, or a named graph shared by a flow. */
 export type GraphScope = { userId: string } | { graph: string };
@@ -62,6 +75,7 @@ export const prefix = {
   edgeOut: 'OUT#',
   edgeIn: 'IN#',
   relation: '#REL#',
+  stats: 'STATS#',
 } as const;
 
 function graphScopeKey(scope: GraphScope): string {
@@ -75,6 +89,11 @@ export const key = {
     pk: prefix.session + sessionId,
     sk: prefix.messageId + messageId,
   }),
+  summary: (sessionId: string) => ({ pk: prefix.session + sessionId, sk: 'SUMMARY' }),
+  /** The sort key after a message's (and before the next one's): `#` sorts below every ULID character. */
+  afterMessage: (ulid: string) => `${prefix.message}${ulid}#`,
+  userMarker: (userId: string) => ({ pk: prefix.user + userId, sk: 'USER' }),
+  statsShard: (shard: number) => ({ pk: prefix.stats + shard, sk: 'STATS' }),
   sessionPartition: (sessionId: string) => prefix.session + sessionId,
   userSessions: (userId: string) => prefix.user + userId,
   userSessionsSort: (lastActivityAt: string) => prefix.session + lastActivityAt,

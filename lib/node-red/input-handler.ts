@@ -5,8 +5,14 @@
  */
 import type { Node, NodeMessage } from 'node-red';
 
-/** Does the node's work for one msg; resolves to the status text to show, or rejects. */
-export type MessageWork = (msg: NodeMessage) => Promise<string>;
+/**
+ * What the work did: the status text (the msg goes out on output 1), or the status text and one
+ * entry per output (null: nothing on that output), for a node with more than one output.
+ */
+export type WorkResult = string | { status: string; outputs: Array<NodeMessage | null> };
+
+/** Does the node's work for one msg; resolves to what it did, or rejects. */
+export type MessageWork = (msg: NodeMessage) => Promise<WorkResult>;
 
 const maxStatusLength = 60;
 
@@ -16,12 +22,13 @@ function shorten(text: string): string {
 
 export function handleMessages(node: Node, workingText: string, work: MessageWork): void {
   // Exactly three parameters: that is how the runtime knows this handler calls done.
-  node.on('input', (msg: NodeMessage, send: (msg: NodeMessage) => void, done: (err?: Error) => void) => {
+  node.on('input', (msg: NodeMessage, send: (msg: NodeMessage | Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
     node.status({ fill: 'blue', shape: 'dot', text: workingText });
     work(msg).then(
-      (statusText) => {
+      (result) => {
+        const statusText = typeof result === 'string' ? result : result.status;
         node.status({ fill: 'green', shape: 'dot', text: shorten(statusText) });
-        send(msg);
+        send(typeof result === 'string' ? msg : result.outputs);
         done();
       },
       (error: unknown) => {

@@ -73,3 +73,10 @@ export const instant = {
   ],
   description: 'must be an ISO 8601 date-time string or epoch milliseconds',
 } as const;
+
+/** A message's ULID (its sort key without `MSG#`), as the context node's summary output gives it. */
+export const ulid = {
+  type: 'string',
+  pattern: '^[0-9A-HJKMNP-TV-Z]{26}$',
+  description: 'must be the ULID of a stored message (msg.covers of the context node\'s summary output)',
+} as const;

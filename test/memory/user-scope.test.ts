@@ -56,11 +56,11 @@ describe("a user's sessions and forgetting a user", () => {
 
     const result = await table.memory.forgetUser({ userId });
     assert.deepEqual(result.deleted, {
-      message: 6, 'message-id': 6, session: 3, preference: 1, 'preference-change': 1, entity: 2, 'edge-out': 1, 'edge-in': 1,
+      message: 6, 'message-id': 6, session: 3, user: 1, preference: 1, 'preference-change': 1, entity: 2, 'edge-out': 1, 'edge-in': 1,
     });
-    assert.equal(result.items, 21);
+    assert.equal(result.items, 22);
     assert.deepEqual(await itemsOfUser(table, userId), []);
-    assert.equal((await itemsOfUser(table, other)).length, 4, "the other user's session item, message, preference and its audit entry stay");
+    assert.equal((await itemsOfUser(table, other)).length, 5, "the other user's session item, message, user marker, preference and its audit entry stay");
     assert.deepEqual(await table.memory.forgetUser({ userId }), { deleted: {}, items: 0 });
   });
 });

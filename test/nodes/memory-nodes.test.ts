@@ -140,8 +140,8 @@ describe('memory nodes', () => {
     const next = await sent(userFlow, 'sessions', { userId, limit: 1, cursor: page['cursor'] });
     assert.deepEqual((next['sessions'] as Msg[]).map((s) => s['sessionId']), [`${userId}-1`]);
     const forgot = await sent(userFlow, 'forget', { userId });
-    assert.equal(forgot['payload'], 5);
-    assert.deepEqual((forgot['memory'] as Msg)['deleted'], { message: 3, session: 2 });
+    assert.equal(forgot['payload'], 6);
+    assert.deepEqual((forgot['memory'] as Msg)['deleted'], { message: 3, session: 2, user: 1 });
     assert.deepEqual((await scanTable(userFlow.tableName)).filter((i) => JSON.stringify(i).includes(userId)), []);
     assert.match((await userFlow.run('forget', {})).error ?? '', /userId is required/);
   });

@@ -50,7 +50,7 @@ describe("example: a user's sessions", () => {
     const listed = (await click("list ana's sessions", 'sessions'))['sessions'] as Msg[];
     assert.deepEqual(listed.map((s) => s['sessionId']), [`${userId}-friday`, `${userId}-monday`]);
     const forgotten = await click('forget ana', 'forgotten');
-    assert.deepEqual((forgotten['memory'] as Msg)['deleted'], { message: 2, session: 2 });
+    assert.deepEqual((forgotten['memory'] as Msg)['deleted'], { message: 2, session: 2, user: 1 });
     assert.deepEqual((await click("list ana's sessions", 'sessions'))['sessions'], []);
   });
 });

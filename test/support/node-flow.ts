@@ -20,6 +20,7 @@ const memoryNodeModules = [
   require('../../nodes/dynamodb-memory-clear'),
   require('../../nodes/dynamodb-memory-preference'),
   require('../../nodes/dynamodb-memory-graph'),
+  require('../../nodes/dynamodb-memory-context'),
   require('@node-red/nodes/core/common/25-catch'),
 ];
 
@@ -31,7 +32,12 @@ export type Outcome = { sent: Msg; error?: undefined } | { error: string; caught
 export interface MemoryFlow {
   tableName: string;
   /** Sends msg into the node and resolves with what came out of it or what Catch received. */
-  run(nodeId: string, msg: Msg): Promise<Outcome>;
+  run(nodeId: string, msg: Msg, onId?: (msgid: string) => void): Promise<Outcome>;
+  /**
+   * Like run, for a node with two outputs: resolves once output 1 (or Catch) has answered, with
+   * what output 2 sent for the same msg by then (outputs of one send arrive together).
+   */
+  runBoth(nodeId: string, msg: Msg): Promise<Outcome & { second?: Msg }>;
   /** The status the node showed last. */
   lastStatus(nodeId: string): { fill?: string; text?: string } | undefined;
   node(nodeId: string): Node;
@@ -48,6 +54,11 @@ export const defaults = {
     operation: 'get', userId: 'userId', userIdType: 'msg', key: 'key', keyType: 'msg', value: 'payload', valueType: 'msg', limit: '20',
   },
   'dynamodb-memory-graph': { operation: 'entity', scope: 'user', userId: 'userId', userIdType: 'msg', graph: '', unlinkMode: 'close' },
+  'dynamodb-memory-context': {
+    sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', template: '', tokenBudget: '4000',
+    shareSystem: '15', sharePreferences: '10', shareFacts: '10', shareSummary: '15', shareHistory: '50', encoding: 'o200k_base',
+    format: 'openai', summaryThreshold: '', mode: 'context',
+  },
 } as const;
 
 export interface FlowOptions {
@@ -77,8 +88,9 @@ export async function loadMemoryFlow(nodes: Array<Msg & { id: string; type: keyo
   ];
   for (const node of nodes) {
     // x and y make them flow nodes: without a position the runtime takes a node for a config node.
-    flow.push({ ...defaults[node.type], memory: 'config', z: 'flow', x: 0, y: 0, ...node, wires: [[`${node.id}-out`]] });
+    flow.push({ ...defaults[node.type], memory: 'config', z: 'flow', x: 0, y: 0, ...node, wires: [[`${node.id}-out`], [`${node.id}-out2`]] });
     flow.push({ id: `${node.id}-out`, type: 'helper', z: 'flow', x: 0, y: 0 });
+    flow.push({ id: `${node.id}-out2`, type: 'helper', z: 'flow', x: 0, y: 0 });
   }
   const statuses = new Map<string, { fill?: string; text?: string }>();
   await helper.load(memoryNodeModules, flow, { config: options.credentials ?? localCredentials });
@@ -90,14 +102,32 @@ export async function loadMemoryFlow(nodes: Array<Msg & { id: string; type: keyo
       status(s as never);
     };
   }
-  return {
+  const flowApi: MemoryFlow = {
     tableName,
     node: (id) => helper.getNode(id),
     lastStatus: (id) => statuses.get(id),
-    run(nodeId, msg) {
+    async runBoth(nodeId, msg) {
+      const second = helper.getNode(`${nodeId}-out2`);
+      let got: Msg | undefined;
+      let msgid: unknown;
+      const onSecond = (m: Msg) => {
+        if (msgid !== undefined && m['_msgid'] === msgid) got = m;
+      };
+      second.on('input', onSecond);
+      try {
+        const outcome = await flowApi.run(nodeId, msg, (id: string) => (msgid = id));
+        // The runtime delivers one send's outputs asynchronously: give output 2 its turn.
+        await new Promise((resolve) => setTimeout(resolve, 20));
+        return { ...outcome, ...(got ? { second: got } : {}) };
+      } finally {
+        second.removeListener('input', onSecond);
+      }
+    },
+    run(nodeId: string, msg: Msg, onId?: (id: string) => void) {
       // Runs may overlap on one node: each outcome is matched to its msg by _msgid, which nodes and
       // Catch keep.
       const msgid = randomUUID();
+      onId?.(msgid);
       return new Promise<Outcome>((resolve) => {
         const out = helper.getNode(`${nodeId}-out`);
         const caught = helper.getNode('caught');
@@ -119,6 +149,7 @@ export async function loadMemoryFlow(nodes: Array<Msg & { id: string; type: keyo
       });
     },
   };
+  return flowApi;
 }
 
 /** What the node sent on; fails the test with the node's error when it reported one instead. */

@@ -1,0 +1,367 @@
+/**
+ * Builds the context for one LLM call from what the memory holds: a system prompt (the template
+ * with the user's preferences, graph facts and the session summary filled in), the newest messages
+ * after the summary that fit, and the new user message last. Every part is measured with a real
+ * tokenizer and the whole is never over the budget. No Node-RED in here.
+ *
+ * The measure: a message costs the tokens of its content (JSON when not a string), of its tool
+ * calls (as JSON), tool_call_id and name, plus `messageOverhead` for its role and framing; the
+ * context costs the sum of its messages plus `replyPriming`. The plain-text format is measured as
+ * the one string it is.
+ */
+import type { ContextRequest } from '../schemas/context-request';
+import { MemoryInputError } from './errors';
+import type { MessageRecord } from './message-record';
+import { contentText, countTokens, truncateToTokens, type Encoding } from './tokens';
+
+export const messageOverhead = 4;
+export const replyPriming = 3;
+export const defaultShares = { system: 15, preferences: 10, facts: 10, summary: 15, history: 50 } as const;
+export const defaultTemplate =
+  'You are a helpful assistant.\n\nWhat you know about the user:\n{{preferences}}\n{{facts}}\n\nThe conversation so far, summarised:\n{{summary}}';
+export const placeholders = { preferences: '{{preferences}}', facts: '{{facts}}', summary: '{{summary}}' } as const;
+/** At most this many messages go out on the summary output at once (the oldest not yet covered). */
+export const maxSummaryBatch = 200;
+
+export type Section = keyof typeof defaultShares;
+
+/** A stored message with its ULID (sort key), newest first as the reader hands them. */
+export interface StoredMessage {
+  ulid: string;
+  record: MessageRecord;
+}
+
+export interface StoredSummary {
+  summary: string;
+  /** ULID of the newest message it covers. */
+  covers: string;
+  coversMessageId?: string;
+  coversCreatedAt?: string;
+  updatedAt: string;
+}
+
+/** What the builder reads; ChatMemory implements it on DynamoDB. */
+export interface ContextSource {
+  preferences(userId: string): Promise<Record<string, unknown>>;
+  /** Valid relationships of the user's graph scope. */
+  facts(userId: string): Promise<Array<{ source: string; relation: string; target: string }>>;
+  summary(sessionId: string): Promise<StoredSummary | undefined>;
+  /**
+   * Messages after `afterUlid` (all when undefined), newest first, a page at a time, until `enough`
+   * says so or there are no more; `exhausted` when it reached the start (or the coverage point).
+   */
+  newestMessages(sessionId: string, afterUlid: string | undefined, enough: (read: StoredMessage[]) => boolean): Promise<{ messages: StoredMessage[]; exhausted: boolean }>;
+  /** The oldest `limit` messages after `afterUlid`, oldest first. */
+  oldestMessages(sessionId: string, afterUlid: string | undefined, limit: number): Promise<StoredMessage[]>;
+}
+
+export interface ChatMessage {
+  role: string;
+  content: unknown;
+  name?: string;
+  tool_calls?: unknown[];
+  tool_call_id?: string;
+}
+
+export interface ContextParts {
+  encoding: Encoding;
+  tokenBudget: number;
+  /** The whole context by the measure above (for `text`, the prompt string's tokens). */
+  totalTokens: number;
+  system: { text: string; tokens: number };
+  template: { text: string; tokens: number };
+  preferences: { text: string; tokens: number; count: number; total: number };
+  facts: { text: string; tokens: number; count: number; total: number };
+  summary: { text: string; tokens: number; covers?: string; coversMessageId?: string; coversCreatedAt?: string };
+  history: { messages: ChatMessage[]; tokens: number; count: number; available: number };
+  user: { content: unknown; tokens: number };
+}
+
+export interface SummaryDue {
+  /** The current summary's text, if one is stored. */
+  summary: string | null;
+  /** The oldest messages the summary does not cover yet, oldest first (at most maxSummaryBatch). */
+  messages: ChatMessage[];
+  transcript: string;
+  /** ULID of the newest of them: store the new summary with this as `covers`. */
+  covers: string;
+  /** Messages not covered (at least this many). */
+  uncovered: number;
+}
+
+export interface ContextResult {
+  payload: unknown;
+  context: ContextParts;
+  summaryDue?: SummaryDue;
+}
+
+export function chatMessage(record: MessageRecord | ChatMessage): ChatMessage {
+  const { role, content, name, tool_calls, tool_call_id } = record;
+  return {
+    role,
+    content,
+    ...(name !== undefined ? { name } : {}),
+    ...(tool_calls !== undefined ? { tool_calls } : {}),
+    ...(tool_call_id !== undefined ? { tool_call_id } : {}),
+  };
+}
+
+export function messageTokens(message: ChatMessage, encoding: Encoding): number {
+  let tokens = messageOverhead + countTokens(contentText(message.content), encoding);
+  if (message.tool_calls !== undefined) tokens += countTokens(JSON.stringify(message.tool_calls), encoding);
+  if (message.tool_call_id !== undefined) tokens += countTokens(message.tool_call_id, encoding);
+  if (message.name !== undefined) tokens += countTokens(message.name, encoding);
+  return tokens;
+}
+
+function transcriptLine(message: ChatMessage): string {
+  const calls = message.tool_calls === undefined ? '' : ` ${JSON.stringify(message.tool_calls)}`;
+  return `${message.role}: ${contentText(message.content)}${calls}`;
+}
+
+export function transcript(messages: ChatMessage[]): string {
+  return messages.map(transcriptLine).join('\n');
+}
+
+/** Lines kept while the joined text fits `cap` tokens. */
+function fittingLines(lines: string[], cap: number, encoding: Encoding): string[] {
+  const kept: string[] = [];
+  for (const line of lines) {
+    if (countTokens([...kept, line].join('\n'), encoding) > cap) break;
+    kept.push(line);
+  }
+  return kept;
+}
+
+function valueText(value: unknown): string {
+  return typeof value === 'string' ? value : JSON.stringify(value);
+}
+
+/** `likes_music` reads as "likes music". */
+function relationText(relation: string): string {
+  return relation.replace(/[_-]+/g, ' ');
+}
+
+/**
+ * Chronological messages as groups that stay together: an assistant message with tool_calls and the
+ * tool results answering it. Tool results whose call is not there (covered by the summary, or never
+ * stored) are left out: a model refuses a result without its call.
+ */
+function groups(chronological: ChatMessage[]): ChatMessage[][] {
+  const result: ChatMessage[][] = [];
+  let open: { group: ChatMessage[]; ids: Set<string> } | undefined;
+  for (const message of chronological) {
+    if (message.role === 'tool') {
+      if (open && message.tool_call_id !== undefined && open.ids.has(message.tool_call_id)) open.group.push(message);
+      continue;
+    }
+    const group = [message];
+    result.push(group);
+    const ids = (message.tool_calls ?? [])
+      .map((call) => (call as { id?: unknown } | null)?.id)
+      .filter((id): id is string => typeof id === 'string');
+    open = message.role === 'assistant' && ids.length > 0 ? { group, ids: new Set(ids) } : undefined;
+  }
+  return result;
+}
+
+function sameContent(a: unknown, b: unknown): boolean {
+  return JSON.stringify(a) === JSON.stringify(b);
+}
+
+// ---- output formats -------------------------------------------------------------------------
+
+interface AnthropicMessage {
+  role: 'user' | 'assistant';
+  content: Array<Record<string, unknown>>;
+}
+
+function anthropicBlocks(message: ChatMessage): AnthropicMessage {
+  const text = (content: unknown) => (contentText(content) === '' ? [] : [{ type: 'text', text: contentText(content) }]);
+  const asBlocks = (content: unknown): Array<Record<string, unknown>> =>
+    Array.isArray(content)
+      ? content.map((part) => {
+          const p = part as { type?: unknown; text?: unknown };
+          return p && p.type === 'text' && typeof p.text === 'string' ? { type: 'text', text: p.text } : { type: 'text', text: JSON.stringify(part) };
+        })
+      : text(content);
+  if (message.role === 'tool') {
+    return { role: 'user', content: [{ type: 'tool_result', tool_use_id: message.tool_call_id ?? '', content: contentText(message.content) }] };
+  }
+  if (message.role === 'assistant') {
+    const uses = (message.tool_calls ?? []).map((call) => {
+      const c = call as { id?: string; function?: { name?: string; arguments?: string } };
+      let input: unknown = {};
+      try {
+        input = JSON.parse(c.function?.arguments ?? '{}');
+      } catch {
+        input = { arguments: c.function?.arguments };
+      }
+      return { type: 'tool_use', id: c.id ?? '', name: c.function?.name ?? 'tool', input: input ?? {} };
+    });
+    return { role: 'assistant', content: [...asBlocks(message.content), ...uses] };
+  }
+  // Stored system messages have no place among Anthropic's turns: they go in as marked user text.
+  if (message.role === 'system') return { role: 'user', content: [{ type: 'text', text: `[system] ${contentText(message.content)}` }] };
+  return { role: 'user', content: asBlocks(message.content) };
+}
+
+/** Anthropic wants user and assistant turns: consecutive turns of one role become one. */
+function anthropicMessages(messages: ChatMessage[]): AnthropicMessage[] {
+  const turns: AnthropicMessage[] = [];
+  for (const message of messages) {
+    const turn = anthropicBlocks(message);
+    if (turn.content.length === 0) turn.content.push({ type: 'text', text: ' ' });
+    const last = turns[turns.length - 1];
+    if (last && last.role === turn.role) last.content.push(...turn.content);
+    else turns.push(turn);
+  }
+  return turns;
+}
+
+function textPrompt(system: string, history: ChatMessage[], user: ChatMessage): string {
+  return [system, transcript([...history, user])].filter((part) => part !== '').join('\n\n');
+}
+
+function formatted(format: string, system: string, history: ChatMessage[], user: ChatMessage): unknown {
+  if (format === 'anthropic') return { system, messages: anthropicMessages([...history, user]) };
+  if (format === 'text') return textPrompt(system, history, user);
+  return { messages: [...(system === '' ? [] : [{ role: 'system', content: system }]), ...history, user] };
+}
+
+// ---- the builder ----------------------------------------------------------------------------
+
+export async function buildContext(source: ContextSource, request: ContextRequest): Promise<ContextResult> {
+  const encoding: Encoding = request.encoding ?? 'o200k_base';
+  const budget = request.tokenBudget;
+  const shares = { ...defaultShares, ...(request.shares ?? {}) };
+  const shareSum = Object.values(shares).reduce((sum, n) => sum + n, 0);
+  if (shareSum > 100) throw new MemoryInputError(`shares: add up to ${shareSum}%, more than 100%`);
+  const template = request.template ?? defaultTemplate;
+  const user: ChatMessage = { role: 'user', content: request.payload };
+  const userTokens = messageTokens(user, encoding);
+  const available = budget - replyPriming - messageOverhead - userTokens;
+  if (available < 0) {
+    throw new MemoryInputError(`the new message is ${userTokens} tokens; with the context's framing it does not fit the token budget of ${budget}`);
+  }
+  const cap = (section: Section) => Math.floor((available * shares[section]) / 100);
+
+  // A section whose placeholder is not in the template is not read at all.
+  const wants = (p: keyof typeof placeholders) => template.includes(placeholders[p]);
+  const [preferences, facts, summary] = await Promise.all([
+    wants('preferences') && request.userId !== undefined ? source.preferences(request.userId) : Promise.resolve({}),
+    wants('facts') && request.userId !== undefined ? source.facts(request.userId) : Promise.resolve([]),
+    source.summary(request.sessionId),
+  ]);
+
+  const preferenceLines = Object.entries(preferences).map(([k, v]) => `- ${k}: ${valueText(v)}`);
+  const keptPreferences = fittingLines(preferenceLines, cap('preferences'), encoding);
+  const factLines = facts.map((f) => `- ${f.source} ${relationText(f.relation)} ${f.target}`);
+  const keptFacts = fittingLines(factLines, cap('facts'), encoding);
+  const summaryText = wants('summary') && summary ? truncateToTokens(summary.summary, cap('summary'), encoding) : '';
+  const preferencesText = keptPreferences.join('\n');
+  const factsText = keptFacts.join('\n');
+
+  // The template's own text has the system share; the placeholders are cut out of it first.
+  const marker = '\u0000';
+  let templateText = template;
+  for (const p of Object.values(placeholders)) templateText = templateText.split(p).join(marker);
+  const pieces = templateText.split(marker);
+  const templateBudget = cap('system');
+  let left = templateBudget;
+  const keptPieces = pieces.map((piece) => {
+    const kept = truncateToTokens(piece, left, encoding);
+    left -= countTokens(kept, encoding);
+    return kept;
+  });
+  const keptTemplate = keptPieces.join('');
+  let i = 0;
+  const fill: Record<string, string> = { preferences: preferencesText, facts: factsText, summary: summaryText };
+  const order = [...template.matchAll(/\{\{(preferences|facts|summary)\}\}/g)].map((m) => m[1]!);
+  let system = keptPieces[0] ?? '';
+  for (const name of order) system += fill[name]! + (keptPieces[++i] ?? '');
+  system = system.trim();
+  let systemTokens = system === '' ? 0 : countTokens(system, encoding) + messageOverhead;
+  const over = replyPriming + userTokens + systemTokens - budget;
+  if (over > 0 && system !== '') {
+    // Joined text can tokenize a little differently from its parts: cut the end to fit.
+    system = truncateToTokens(system, systemTokens - messageOverhead - over, encoding);
+    systemTokens = system === '' ? 0 : countTokens(system, encoding) + messageOverhead;
+  }
+
+  // History: everything the budget has left (its own share and what the others did not use).
+  const historyAvailable = budget - replyPriming - userTokens - systemTokens;
+  const threshold = request.summaryThreshold;
+  const read = await source.newestMessages(request.sessionId, summary?.covers, (messages) => {
+    if (threshold !== undefined && messages.length < threshold) return false;
+    const oldest = messages[messages.length - 1];
+    if (oldest && oldest.record.role === 'tool') return false;
+    const tokens = messages.reduce((sum, m) => sum + messageTokens(chatMessage(m.record), encoding), 0);
+    return tokens > historyAvailable;
+  });
+  let stored = read.messages.map((m) => chatMessage(m.record));
+  // The new message, stored by a store node just before: it comes last anyway, not twice.
+  if (stored[0] && stored[0].role === 'user' && sameContent(stored[0].content, request.payload)) stored = stored.slice(1);
+  const chronological = groups(stored.reverse());
+  const kept: ChatMessage[][] = [];
+  let historyTokens = 0;
+  for (let g = chronological.length - 1; g >= 0; g--) {
+    const tokens = chronological[g]!.reduce((sum, m) => sum + messageTokens(m, encoding), 0);
+    if (historyTokens + tokens > historyAvailable) break;
+    historyTokens += tokens;
+    kept.unshift(chronological[g]!);
+  }
+
+  const format = request.format ?? 'openai';
+  let history = kept.flat();
+  let payload = formatted(format, system, history, user);
+  let totalTokens = replyPriming + systemTokens + historyTokens + userTokens;
+  if (format === 'text') {
+    // One string: measured as it is, and the oldest groups dropped while it does not fit.
+    totalTokens = countTokens(payload as string, encoding);
+    while (totalTokens > budget && kept.length > 0) {
+      const dropped = kept.shift()!;
+      historyTokens -= dropped.reduce((sum, m) => sum + messageTokens(m, encoding), 0);
+      history = kept.flat();
+      payload = formatted(format, system, history, user);
+      totalTokens = countTokens(payload as string, encoding);
+    }
+    if (totalTokens > budget) throw new MemoryInputError(`the prompt is ${totalTokens} tokens, over the token budget of ${budget}, even without history`);
+  }
+
+  const context: ContextParts = {
+    encoding,
+    tokenBudget: budget,
+    totalTokens,
+    system: { text: system, tokens: systemTokens },
+    template: { text: keptTemplate, tokens: countTokens(keptTemplate, encoding) },
+    preferences: { text: preferencesText, tokens: countTokens(preferencesText, encoding), count: keptPreferences.length, total: preferenceLines.length },
+    facts: { text: factsText, tokens: countTokens(factsText, encoding), count: keptFacts.length, total: factLines.length },
+    summary: {
+      text: summaryText,
+      tokens: countTokens(summaryText, encoding),
+      ...(summary ? { covers: summary.covers } : {}),
+      ...(summary?.coversMessageId ? { coversMessageId: summary.coversMessageId } : {}),
+      ...(summary?.coversCreatedAt ? { coversCreatedAt: summary.coversCreatedAt } : {}),
+    },
+    history: { messages: history, tokens: historyTokens, count: history.length, available: historyAvailable },
+    user: { content: request.payload, tokens: userTokens },
+  };
+
+  if (threshold === undefined || read.messages.length < threshold) return { payload, context };
+  const oldest = read.exhausted
+    ? [...read.messages].reverse().slice(0, maxSummaryBatch)
+    : await source.oldestMessages(request.sessionId, summary?.covers, maxSummaryBatch);
+  const messages = oldest.map((m) => chatMessage(m.record));
+  return {
+    payload,
+    context,
+    summaryDue: {
+      summary: summary?.summary ?? null,
+      messages,
+      transcript: transcript(messages),
+      covers: oldest[oldest.length - 1]!.ulid,
+      uncovered: read.messages.length,
+    },
+  };
+}

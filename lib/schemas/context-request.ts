@@ -1,0 +1,46 @@
+/** What the context node (and `ChatMemory.context`) accepts. */
+import * as field from './fields';
+import { parser, type FromSchema } from './validator';
+
+export const contextFormats = ['openai', 'anthropic', 'text'] as const;
+
+const share = { type: 'number', minimum: 0, maximum: 100, description: 'must be a percentage from 0 to 100' } as const;
+
+export const contextRequestSchema = {
+  type: 'object',
+  required: ['sessionId', 'payload', 'tokenBudget'],
+  additionalProperties: false,
+  properties: {
+    sessionId: field.id,
+    userId: field.id,
+    /** The new user message: text or content parts. It is not stored. */
+    payload: { ...field.content, type: ['string', 'array', 'object'], description: 'must be the new user message: a string or content parts' },
+    /** The whole context, new message included, is at most this many tokens. */
+    tokenBudget: { type: 'integer', minimum: 16, maximum: 10000000, description: 'must be a whole number of tokens from 16' },
+    /** Each section's share of the budget left after the new message, in percent (they add up to at most 100). */
+    shares: {
+      type: 'object',
+      additionalProperties: false,
+      properties: { system: share, preferences: share, facts: share, summary: share, history: share },
+      description: 'must be an object of percentages: system, preferences, facts, summary, history',
+    },
+    encoding: { type: 'string', enum: ['o200k_base', 'cl100k_base'], description: 'must be "o200k_base" or "cl100k_base"' },
+    format: { type: 'string', enum: contextFormats, description: 'must be one of "openai", "anthropic", "text"' },
+    /** The system prompt, with {{preferences}}, {{facts}} and {{summary}} placeholders. */
+    template: { type: 'string', maxLength: 100000, description: 'must be a string' },
+    /** Send the summary output when at least this many messages are not covered by the summary. */
+    summaryThreshold: { type: 'integer', minimum: 1, maximum: 10000, description: 'must be a whole number of messages from 1 to 10000' },
+  },
+} as const;
+
+export type ContextRequest = FromSchema<typeof contextRequestSchema>;
+export const parseContextRequest = parser(contextRequestSchema);
+
+export const statsRequestSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: { sessionId: field.id, userId: field.id },
+} as const;
+
+export type StatsRequest = FromSchema<typeof statsRequestSchema>;
+export const parseStatsRequest = parser(statsRequestSchema);

@@ -1,0 +1,102 @@
+/**
+ * Node `dynamodb-memory-context` ("context"): builds the context for one LLM call (system prompt
+ * with preferences, facts and the session summary, the newest messages that fit the token budget,
+ * the new user message last) in OpenAI, Anthropic or plain-text form. A second output sends the
+ * messages the summary does not cover yet once they reach the node's threshold. In "stats" mode
+ * (or with msg.operation = 'stats') it reports the session's and the table's statistics. The msg
+ * contract is in the help text (locales/en-US/dynamodb-memory-context.html).
+ */
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import { parseContextRequest, parseStatsRequest } from '../lib/schemas/context-request';
+import { handleMessages } from '../lib/node-red/input-handler';
+import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { definedFields, evaluateOptional } from '../lib/node-red/typed-property';
+
+interface ContextDef extends MemoryNodeDef {
+  sessionId: string;
+  sessionIdType: string;
+  userId: string;
+  userIdType: string;
+  /** Blank: the default template (see context-builder.ts). */
+  template: string;
+  tokenBudget: string;
+  shareSystem: string;
+  sharePreferences: string;
+  shareFacts: string;
+  shareSummary: string;
+  shareHistory: string;
+  encoding: string;
+  format: string;
+  summaryThreshold: string;
+  /** 'context': build the context; 'stats': statistics. */
+  mode: 'context' | 'stats';
+}
+
+type ContextMsg = NodeMessage & { operation?: unknown; tokenBudget?: unknown; context?: unknown; stats?: unknown };
+
+/** A number typed in the node; blank means "not set". */
+function configured(value: string | undefined): number | undefined {
+  return value === '' || value === undefined ? undefined : Number(value);
+}
+
+export = function register(RED: NodeAPI): void {
+  function DynamoDBMemoryContext(this: Node, def: ContextDef) {
+    RED.nodes.createNode(this, def);
+    const shares = definedFields({
+      system: configured(def.shareSystem),
+      preferences: configured(def.sharePreferences),
+      facts: configured(def.shareFacts),
+      summary: configured(def.shareSummary),
+      history: configured(def.shareHistory),
+    });
+    handleMessages(this, RED._('dynamodb-memory-context.status.building'), async (msg: ContextMsg) => {
+      const [sessionId, userId] = await Promise.all([
+        evaluateOptional(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
+        evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
+      ]);
+      const memory = await memoryFor(RED, def.memory);
+      if (msg.operation === 'stats' || (msg.operation === undefined && def.mode === 'stats')) {
+        const request = parseStatsRequest(definedFields({ sessionId, userId }));
+        const [session, table] = await Promise.all([
+          request.sessionId === undefined ? undefined : memory.sessionStats({ sessionId: request.sessionId, ...definedFields({ userId: request.userId }) }),
+          memory.tableStats(),
+        ]);
+        msg.payload = { ...(session ? { session } : {}), table };
+        return RED._('dynamodb-memory-context.status.stats', { sessions: table.sessions, messages: table.messages });
+      }
+      const request = parseContextRequest(
+        definedFields({
+          sessionId,
+          userId,
+          payload: msg.payload,
+          tokenBudget: msg.tokenBudget ?? configured(def.tokenBudget),
+          shares,
+          encoding: def.encoding || undefined,
+          format: def.format || undefined,
+          template: def.template === '' ? undefined : def.template,
+          summaryThreshold: configured(def.summaryThreshold),
+        }),
+      );
+      const result = await memory.context(request);
+      msg.payload = result.payload;
+      msg.context = result.context;
+      const status = RED._('dynamodb-memory-context.status.built', {
+        tokens: result.context.totalTokens,
+        budget: result.context.tokenBudget,
+        count: result.context.history.count,
+      });
+      if (!result.summaryDue) return { status, outputs: [msg, null] };
+      const due = result.summaryDue;
+      const summaryMsg = {
+        _msgid: msg._msgid,
+        sessionId: request.sessionId,
+        ...(request.userId !== undefined ? { userId: request.userId } : {}),
+        role: 'summary',
+        covers: due.covers,
+        payload: { summary: due.summary, messages: due.messages, transcript: due.transcript, uncovered: due.uncovered },
+      };
+      return { status: `${status} ${RED._('dynamodb-memory-context.status.summaryDue')}`, outputs: [msg, summaryMsg as NodeMessage] };
+    });
+  }
+  RED.nodes.registerType('dynamodb-memory-context', DynamoDBMemoryContext);
+};
