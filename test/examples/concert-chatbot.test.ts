@@ -5,7 +5,7 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../../scripts/dynamodb-local';
@@ -73,13 +73,25 @@ describe('example: concert chatbot', function () {
     assert.equal(example.filter((n) => n.type === 'tab').length, 1);
   });
 
+  it('makes the examples, together, use every node type of the pack but the connection', () => {
+    const declared = Object.keys(
+      (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } })['node-red'].nodes,
+    ).filter((type) => type !== 'dynamodb-memory-config');
+    const used = new Set(
+      readdirSync(join(root, 'examples'))
+        .filter((file) => file.endsWith('.json'))
+        .flatMap((file) => (JSON.parse(readFileSync(join(root, 'examples', file), 'utf8')) as FlowNode[]).map((n) => n.type)),
+    );
+    assert.deepEqual(declared.filter((type) => !used.has(type)), []);
+  });
+
   it('serves the chat page on GET /concert-chat, with no external assets', async () => {
     const response = await fetch(`${nodeRed!.url}/concert-chat`, { signal: AbortSignal.timeout(10_000) });
     assert.equal(response.status, 200, `${await response.clone().text()}\n${nodeRed!.output()}`);
     assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
     const html = await response.text();
     assert.match(html, /localStorage/);
-    assert.match(html, /concert-chat\/message/);
+    assert.match(html, /'\/message'/);
     assert.doesNotMatch(html, /(src|href)=["']?(https?:)?\/\//i);
   });
 
