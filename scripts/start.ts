@@ -4,8 +4,9 @@
  * - DynamoDB Local keeps its data in .node-red-user/dynamodb/, so it survives restarts.
  * - Node-RED runs on the user directory .node-red-user/, whose node_modules links to this repo (the
  *   way the Node-RED docs test a local pack): a rebuild plus restart picks up changes.
- * - The first start deploys examples/basic-memory.json wired to DynamoDB Local; later starts keep
- *   whatever flow is deployed.
+ * - The first start deploys examples/basic-memory.json and examples/concert-chatbot.json (each on its
+ *   own tab) wired to DynamoDB Local; later starts keep whatever flow is deployed.
+ * - It prints the editor's URL and, when the concert chatbot is deployed, its chat page's.
  * Ctrl-C (or SIGTERM) stops Node-RED, then DynamoDB Local.
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
@@ -24,7 +25,9 @@ import {
 const root = resolve(__dirname, '..', '..');
 const userDir = join(root, '.node-red-user');
 const dbPath = join(userDir, 'dynamodb');
-const exampleFile = join(root, 'examples', 'basic-memory.json');
+const exampleFiles = ['basic-memory.json', 'concert-chatbot.json'].map((file) => join(root, 'examples', file));
+/** The concert chatbot's page (its `http in` node's URL). */
+const chatPath = '/concert-chat';
 const packName = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string }).name;
 
 const say = (text: string) => console.log(`[start] ${text}`);
@@ -60,8 +63,8 @@ function linkPack(): void {
   symlinkSync(root, link, 'junction');
 }
 
-/** The example flow, its DynamoDB connection pointed at DynamoDB Local with the local keys. */
-function exampleFlow(endpoint: string): FlowNode[] {
+/** An example flow, its DynamoDB connection pointed at DynamoDB Local with the local keys. */
+function exampleFlow(exampleFile: string, endpoint: string): FlowNode[] {
   if (!existsSync(exampleFile)) throw new Error(`the example flow ${relative(root, exampleFile)} is missing`);
   const parsed = JSON.parse(readFileSync(exampleFile, 'utf8')) as FlowNode[] | { flows: FlowNode[] };
   const flows = Array.isArray(parsed) ? parsed : parsed.flows;
@@ -92,6 +95,16 @@ function staleEndpoints(flows: FlowNode[], dynamo: DynamoDBLocal): string[] {
       const local = /^https?:\/\/(127\.0\.0\.1|localhost|\[::1\]):(\d+)/.exec(endpoint);
       return local !== null && Number(local[2]) !== dynamo.port;
     });
+}
+
+/** Polls the URL until it answers 200 or the time is up (then the banner just comes late). */
+async function waitForPage(url: string, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    const response = await fetch(url, { signal: AbortSignal.timeout(2_000) }).catch(() => undefined);
+    if (response?.status === 200) return;
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
 }
 
 function banner(lines: string[]): void {
@@ -149,9 +162,11 @@ async function main(): Promise<void> {
 
     const flows = await deployedFlows(nodeRed.url);
     let flowNote: string;
+    let deployed = flows;
     if (flows.length === 0) {
-      await deployFlows(nodeRed.url, exampleFlow(dynamo.endpoint));
-      flowNote = `deployed ${relative(root, exampleFile)} (first start)`;
+      deployed = exampleFiles.flatMap((file) => exampleFlow(file, dynamo!.endpoint));
+      await deployFlows(nodeRed.url, deployed);
+      flowNote = `deployed ${exampleFiles.map((file) => relative(root, file)).join(' and ')} (first start)`;
     } else {
       flowNote = `kept your deployed flow (${flows.length} nodes)`;
       for (const endpoint of staleEndpoints(flows, dynamo)) {
@@ -159,8 +174,12 @@ async function main(): Promise<void> {
           `free that port or set DYNAMODB_PORT, or edit the connection`);
       }
     }
+    const chat = deployed.some((n) => n.type === 'http in' && n['url'] === chatPath && !n['d']);
+    // A deploy answers before the flows have started: wait (briefly) until the page answers.
+    if (chat) await waitForPage(`${nodeRed.url}${chatPath}`, 15_000);
     banner([
       `Node-RED editor:  ${nodeRed.url}/`,
+      ...(chat ? [`Concert chatbot:  ${nodeRed.url}${chatPath}`] : []),
       `DynamoDB Local:   ${dynamo.endpoint}  (data in ${relative(root, dbPath)}/)`,
       `Flow:             ${flowNote}`,
       `Ready in ${((Date.now() - started) / 1000).toFixed(1)} s. Press Ctrl-C to stop both.`,

@@ -18,9 +18,15 @@ function isStorableNumber(n: number): boolean {
   return magnitude === 0 || (magnitude >= 1e-130 && magnitude < 1e126);
 }
 
+/**
+ * An object literal of any realm: its prototype is null or an `Object.prototype` (whose own
+ * prototype is null). Objects built in a Node-RED function node come from the node's vm context,
+ * whose `Object.prototype` is not this one; class instances, Dates and Buffers have a longer chain.
+ */
 function isPlainObject(value: object): boolean {
-  const proto = Object.getPrototypeOf(value);
-  return proto === Object.prototype || proto === null;
+  const proto: unknown = Object.getPrototypeOf(value);
+  if (proto === null || proto === Object.prototype) return true;
+  return Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(value) === '[object Object]';
 }
 
 /**

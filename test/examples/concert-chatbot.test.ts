@@ -1,0 +1,140 @@
+/**
+ * examples/concert-chatbot.json as shipped, deployed to a real Node-RED (a child process on a
+ * temporary user directory that links this repo, the way `npm start` runs it), driven over HTTP
+ * only, with its connection pointed at the test run's DynamoDB Local.
+ */
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../../scripts/dynamodb-local';
+import { deployFlows, startNodeRed, writeSettingsIfAbsent, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
+import { localCredentials, uniqueName } from '../support/memory-table';
+import { dynamoDBLocal } from '../support/root-hooks';
+
+const root = resolve(__dirname, '..', '..', '..');
+const example = JSON.parse(readFileSync(join(root, 'examples', 'concert-chatbot.json'), 'utf8')) as FlowNode[];
+
+describe('example: concert chatbot', function () {
+  let temp: string;
+  let nodeRed: NodeRed | undefined;
+
+  before(async function () {
+    this.timeout(180_000);
+    temp = mkdtempSync(join(tmpdir(), 'flowmemory-concert-'));
+    const userDir = join(temp, 'user');
+    mkdirSync(join(userDir, 'node_modules', '@flowmemory'), { recursive: true });
+    symlinkSync(root, join(userDir, 'node_modules', '@flowmemory', 'node-red-dynamodb'), 'junction');
+    writeSettingsIfAbsent(userDir);
+    nodeRed = await startNodeRed({ userDir, port: await freePort(), startTimeoutMs: 120_000 });
+    const flow = example.map((node) =>
+      node.type === 'dynamodb-memory-config'
+        ? { ...node, endpoint: dynamoDBLocal().endpoint, table: uniqueName('concert'), authType: 'keys', credentials: localCredentials }
+        : node,
+    );
+    await deployFlows(nodeRed.url, flow);
+    // POST /flows answers before the new flow has started: wait until its http in nodes listen.
+    const deadline = Date.now() + 30_000;
+    while ((await fetch(`${nodeRed.url}/concert-chat`).catch(() => undefined))?.status !== 200) {
+      if (Date.now() > deadline) throw new Error(`GET /concert-chat never answered 200:\n${nodeRed.output()}`);
+      await new Promise((done) => setTimeout(done, 100));
+    }
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await nodeRed?.stop();
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  });
+
+  /** One chat turn over HTTP, as the page sends it. */
+  async function say(userId: string, sessionId: string, text: string): Promise<string> {
+    const response = await fetch(`${nodeRed!.url}/concert-chat/message`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ userId, sessionId, text }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = (await response.json()) as { reply?: string; error?: string };
+    assert.equal(response.status, 200, `${text}: ${JSON.stringify(body)}\n${nodeRed!.output()}`);
+    assert.equal(typeof body.reply, 'string');
+    return body.reply!;
+  }
+
+  it('is one tab with a comment and one connection on the AWS credential chain, without credentials', () => {
+    const configs = example.filter((n) => n.type === 'dynamodb-memory-config');
+    assert.equal(configs.length, 1);
+    assert.deepEqual(
+      [configs[0]!['region'], configs[0]!['table'], configs[0]!['authType'], configs[0]!['createTable'], 'credentials' in configs[0]!],
+      ['us-east-1', 'chat-memory', 'chain', true, false],
+    );
+    assert.ok(example.some((n) => n.type === 'comment'));
+    assert.equal(example.filter((n) => n.type === 'tab').length, 1);
+  });
+
+  it('makes the examples, together, use every node type of the pack but the connection', () => {
+    const declared = Object.keys(
+      (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { 'node-red': { nodes: Record<string, string> } })['node-red'].nodes,
+    ).filter((type) => type !== 'dynamodb-memory-config');
+    const used = new Set(
+      readdirSync(join(root, 'examples'))
+        .filter((file) => file.endsWith('.json'))
+        .flatMap((file) => (JSON.parse(readFileSync(join(root, 'examples', file), 'utf8')) as FlowNode[]).map((n) => n.type)),
+    );
+    assert.deepEqual(declared.filter((type) => !used.has(type)), []);
+  });
+
+  it('serves the chat page on GET /concert-chat, with no external assets', async () => {
+    const response = await fetch(`${nodeRed!.url}/concert-chat`, { signal: AbortSignal.timeout(10_000) });
+    assert.equal(response.status, 200, `${await response.clone().text()}\n${nodeRed!.output()}`);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
+    const html = await response.text();
+    assert.match(html, /localStorage/);
+    assert.match(html, /'\/message'/);
+    assert.doesNotMatch(html, /(src|href)=["']?(https?:)?\/\//i);
+  });
+
+  it('remembers a user across sessions: greets them by name and recommends from what it learnt', async function () {
+    this.timeout(120_000);
+    const ana = uniqueName('ana');
+    const first = randomUUID();
+    assert.match(await say(ana, first, 'Hi!'), /^Hello! I'm the concert bot/);
+    assert.equal(await say(ana, first, 'My name is Ana'), 'Nice to meet you, Ana!');
+    assert.equal(await say(ana, first, 'I like jazz and blues'), 'Noted: you like jazz and blues. Since you like jazz, how about the Blue Note?');
+    assert.equal(await say(ana, first, 'I went to the Blue Note.'), "I'll remember the Blue Note.");
+
+    // A new session (a new page load) of the same user: the first reply greets and recommends.
+    const second = randomUUID();
+    assert.equal(await say(ana, second, 'hello'), 'Welcome back, Ana! Since you like jazz, how about the Village Vanguard?');
+    // Only the first message of the session is a "welcome back".
+    assert.match(await say(ana, second, 'hello again'), /^Hello, Ana!/);
+    assert.equal(await say(ana, second, 'can you recommend something?'), 'Since you like jazz, how about the Village Vanguard?');
+
+    // Another user, in a new session, is not greeted as Ana nor as returning.
+    const bob = uniqueName('bob');
+    const bobReply = await say(bob, randomUUID(), 'hello');
+    assert.doesNotMatch(bobReply, /Welcome back|, Ana/);
+    assert.match(bobReply, /^Hello! I'm the concert bot/);
+    assert.equal(await say(bob, randomUUID(), 'hello'), 'Welcome back!', 'Bob returns, but never told his name');
+  });
+
+  it('answers bad requests with 400 and another user\'s session with 403', async () => {
+    const bad = await fetch(`${nodeRed!.url}/concert-chat/message`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ userId: 'u', text: 'hi' }),
+    });
+    assert.equal(bad.status, 400);
+    assert.match(((await bad.json()) as { error: string }).error, /sessionId/);
+    const session = randomUUID();
+    await say(uniqueName('owner'), session, 'hi');
+    const other = await fetch(`${nodeRed!.url}/concert-chat/message`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ userId: uniqueName('intruder'), sessionId: session, text: 'hi' }),
+    });
+    assert.equal(other.status, 403);
+    assert.match(((await other.json()) as { error: string }).error, /^SessionOwnershipError/);
+  });
+});

@@ -1,0 +1,24 @@
+/** What counts as plain JSON: object literals of any realm, not class instances. */
+import assert from 'node:assert/strict';
+import { runInNewContext } from 'node:vm';
+import { jsonSafetyProblem } from '../../lib/schemas/json-safety';
+
+describe('plain JSON check', () => {
+  it('takes objects built in another vm context, as a Node-RED function node builds them', () => {
+    const fromFunctionNode = runInNewContext('({ name: "Ana", nested: { genres: ["jazz"] }, empty: {} })') as object;
+    assert.notEqual(Object.getPrototypeOf(fromFunctionNode), Object.prototype);
+    assert.equal(jsonSafetyProblem(fromFunctionNode), undefined);
+    assert.equal(jsonSafetyProblem(Object.create(null)), undefined);
+  });
+
+  it('still refuses class instances, Dates and Buffers, of this realm or another', () => {
+    class Thing {
+      a = 1;
+    }
+    assert.match(jsonSafetyProblem({ x: new Thing() })!, /^x is a Thing instance/);
+    assert.match(jsonSafetyProblem({ x: new Date() })!, /^x is a Date instance/);
+    assert.match(jsonSafetyProblem({ x: Buffer.from('a') })!, /^x is a Buffer instance/);
+    assert.match(jsonSafetyProblem(runInNewContext('({ when: new Date(0) })') as object)!, /^when is a Date instance/);
+    assert.match(jsonSafetyProblem(runInNewContext('class T {}; ({ t: new T() })') as object)!, /^t is a T instance/);
+  });
+});
