@@ -313,6 +313,12 @@ export async function buildContext(source: ContextSource, request: ContextReques
   }
 
   const format = request.format ?? 'openai';
+  // Anthropic's Messages API wants the first turn to be the user's: older assistant groups go.
+  if (format === 'anthropic') {
+    while (kept.length > 0 && kept[0]![0]!.role === 'assistant') {
+      historyTokens -= kept.shift()!.reduce((sum, m) => sum + messageTokens(m, encoding), 0);
+    }
+  }
   let history = kept.flat();
   let payload = formatted(format, system, history, user);
   let totalTokens = replyPriming + systemTokens + historyTokens + userTokens;

@@ -115,6 +115,7 @@ describe('context builder', () => {
         const { messages } = out as { messages: Array<{ role: string; content: Array<{ type: string; text?: string }> }> };
         const last = messages[messages.length - 1]!;
         assert.equal(last.role, 'user');
+        assert.equal(messages[0]!.role, 'user', `${where}: Anthropic's first turn must be the user's`);
         assert.deepEqual(last.content[last.content.length - 1], { type: 'text', text: payload }, `${where}: new message not last`);
       }
     }
