@@ -64,7 +64,7 @@ async function main() {
     await step('store', () => storeOverhead(engine, runtime, sizes));
     await step('throughput', () => concurrentThroughput(engine, runtime, sizes));
     await step('clear', () => clearSession(engine, runtime, sizes, log));
-    await step('memory', () => memoryGrowth(engine, sizes));
+    await step('memory', () => memoryGrowth(engine, sizes, log));
     await step('history', () => flatHistory(engine, runtime, sizes, log));
     await step('context', async () => contextNode());
   } finally {
