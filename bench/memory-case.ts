@@ -150,7 +150,9 @@ export interface MemoryResult {
 export async function runMemoryCase(engine: Engine, count: number, log: (s: string) => void): Promise<MemoryResult> {
   const instances: Instance[] = [];
   try {
-    instances.push(await start('ours', engine), await start('control', engine));
+    const started = await Promise.allSettled([start('ours', engine), start('control', engine)]);
+    for (const s of started) if (s.status === 'fulfilled') instances.push(s.value);
+    for (const s of started) if (s.status === 'rejected') throw s.reason;
     const seconds = [0, 0];
     const chunk = async (from: number, n: number, order: number) => {
       for (let k = 0; k < instances.length; k++) {
