@@ -27,9 +27,8 @@ export async function deletePartition(request: PartitionDelete): Promise<{ count
   const { documents, tableName, pk, deferred } = request;
   const counts: CountsByKind = {};
   const deferredKeys: Record<string, unknown>[] = [];
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const page = await documents.send(
+  const query = (startKey: Record<string, unknown> | undefined) =>
+    documents.send(
       new QueryCommand({
         TableName: tableName,
         KeyConditionExpression: '#pk = :pk',
@@ -40,6 +39,10 @@ export async function deletePartition(request: PartitionDelete): Promise<{ count
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
     );
+  // The next page is read while this page's deletes run: it starts after this page's last key, so
+  // the deletes cannot change it, and the Query no longer waits behind the BatchWrite calls.
+  let page = await query(undefined);
+  for (;;) {
     const keys: Record<string, unknown>[] = [];
     for (const item of page.Items ?? []) {
       const itemKey = { [attribute.partitionKey]: item[attribute.partitionKey], [attribute.sortKey]: item[attribute.sortKey] };
@@ -51,8 +54,14 @@ export async function deletePartition(request: PartitionDelete): Promise<{ count
       const kind = String(item['kind'] ?? 'other');
       counts[kind] = (counts[kind] ?? 0) + 1;
     }
-    await batchWrite(documents, tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
-    startKey = page.LastEvaluatedKey;
-  } while (startKey);
+    const startKey = page.LastEvaluatedKey;
+    const deleting = batchWrite(documents, tableName, keys.map((Key) => ({ DeleteRequest: { Key } })));
+    if (!startKey) {
+      await deleting;
+      break;
+    }
+    const [, next] = await Promise.all([deleting, query(startKey)]);
+    page = next;
+  }
   return { counts, deferredKeys };
 }
