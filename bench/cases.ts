@@ -157,6 +157,10 @@ export async function memoryGrowth(engine: Engine, sizes: Sizes, log: (s: string
         `—`, growth(result.ours), { max: 1.1 }),
       row(`5b (control) same, http in → function → http response`, `${mb(result.control.rssAtEnd)} (${mb(result.control.rssAtFirst)} at 1,000)`,
         '—', growth(result.control)),
+      row(`5c heap in use after a forced GC, ours ÷ at 1,000 (raw = control)`, `${mb(result.ours.gcAtEnd.heapUsed)} (${mb(result.ours.gcAtFirst.heapUsed)})`,
+        `${mb(result.control.gcAtEnd.heapUsed)} (${mb(result.control.gcAtFirst.heapUsed)})`, result.ours.gcAtEnd.heapUsed / result.ours.gcAtFirst.heapUsed),
+      row(`5d RSS after a forced GC, ours ÷ at 1,000 (raw = control)`, `${mb(result.ours.gcAtEnd.rss)} (${mb(result.ours.gcAtFirst.rss)})`,
+        `${mb(result.control.gcAtEnd.rss)} (${mb(result.control.gcAtFirst.rss)})`, result.ours.gcAtEnd.rss / result.ours.gcAtFirst.rss),
     ],
     data: result,
   };

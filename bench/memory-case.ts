@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../scripts/dynamodb-local';
 import { deployFlows, startNodeRed, writeSettingsIfAbsent, type FlowNode, type NodeRed } from '../scripts/node-red-process';
+import WebSocket from 'ws';
 import { credentials, sampleText, type Engine } from './engine';
 
 const root = resolve(__dirname, '..', '..');
@@ -75,7 +76,9 @@ async function start(variant: Variant, engine: Engine): Promise<Instance> {
   mkdirSync(join(link, '..'), { recursive: true });
   symlinkSync(root, link, 'junction');
   writeSettingsIfAbsent(userDir);
-  const nodeRed = await startNodeRed({ userDir, port: await freePort(), env: cleanEnv(), startTimeoutMs: 120_000 });
+  const nodeRed = await startNodeRed({
+    userDir, port: await freePort(), env: cleanEnv(), startTimeoutMs: 120_000, nodeArgs: ['--inspect=127.0.0.1:0'],
+  });
   await deployFlows(nodeRed.url, flow(variant, engine));
   return { variant, nodeRed, userDir };
 }
@@ -133,10 +136,45 @@ async function settledRss(instances: Instance[]): Promise<number[]> {
 interface Side {
   rssAtFirst: number;
   rssAtEnd: number;
+  /** After a GC forced through the inspector. */
+  gcAtFirst: { rss: number; heapUsed: number };
+  gcAtEnd: { rss: number; heapUsed: number };
   /** RSS right after each chunk, not settled: the trend only. */
   busySamples: number[];
   /** Time spent driving this side. */
   seconds: number;
+}
+
+/**
+ * Forces a full GC in the child through its inspector (HeapProfiler.collectGarbage) and returns its
+ * heap in use and VmRSS right after: the reading that tells retained memory from garbage not yet
+ * collected.
+ */
+async function afterGc(instance: Instance): Promise<{ rss: number; heapUsed: number }> {
+  const url = /Debugger listening on (ws:\/\/\S+)/.exec(instance.nodeRed.output())?.[1];
+  if (!url) throw new Error(`${instance.variant}: no inspector address in Node-RED's output`);
+  const ws = new WebSocket(url);
+  await new Promise((resolve, reject) => { ws.once('open', resolve); ws.once('error', reject); });
+  let id = 0;
+  const call = (method: string, params: object = {}) => new Promise<any>((resolve, reject) => { // eslint-disable-line @typescript-eslint/no-explicit-any
+    const mine = ++id;
+    const onMessage = (data: WebSocket.RawData) => {
+      const reply = JSON.parse(String(data)) as { id?: number; result?: unknown; error?: { message: string } };
+      if (reply.id !== mine) return;
+      ws.off('message', onMessage);
+      if (reply.error) reject(new Error(reply.error.message)); else resolve(reply.result);
+    };
+    ws.on('message', onMessage);
+    ws.send(JSON.stringify({ id: mine, method, params }));
+  });
+  try {
+    for (let i = 0; i < 3; i++) await call('HeapProfiler.collectGarbage');
+    const usage = await call('Runtime.evaluate', { expression: 'process.memoryUsage().heapUsed', returnByValue: true });
+    await sleep(500);
+    return { rss: rssBytes(instance.nodeRed.process.pid!), heapUsed: Number(usage.result.value) };
+  } finally {
+    ws.close();
+  }
 }
 
 export interface MemoryResult {
@@ -165,6 +203,8 @@ export async function runMemoryCase(engine: Engine, count: number, log: (s: stri
     const first = 1000;
     await chunk(0, first, 0);
     const atFirst = await settledRss(instances);
+    const gcAtFirst: Array<{ rss: number; heapUsed: number }> = [];
+    for (const instance of instances) gcAtFirst.push(await afterGc(instance));
     const samples: number[][] = instances.map(() => []);
     const rounds = Math.max(1, Math.min(10, Math.round((count - first) / 1000)));
     const step = Math.ceil((count - first) / rounds);
@@ -177,7 +217,9 @@ export async function runMemoryCase(engine: Engine, count: number, log: (s: stri
       log(`  memory: ${Math.min(done + step, count).toLocaleString('en')} messages: ours ${(rss[0]! / 2 ** 20).toFixed(1)} MB, control ${(rss[1]! / 2 ** 20).toFixed(1)} MB (busy)`);
     }
     const atEnd = await settledRss(instances);
-    const result = (k: number) => ({ rssAtFirst: atFirst[k]!, rssAtEnd: atEnd[k]!, busySamples: samples[k]!, seconds: seconds[k]! });
+    const gcAtEnd: Array<{ rss: number; heapUsed: number }> = [];
+    for (const instance of instances) gcAtEnd.push(await afterGc(instance));
+    const result = (k: number) => ({ rssAtFirst: atFirst[k]!, rssAtEnd: atEnd[k]!, gcAtFirst: gcAtFirst[k]!, gcAtEnd: gcAtEnd[k]!, busySamples: samples[k]!, seconds: seconds[k]! });
     return { count, first, concurrency, ours: result(0), control: result(1) };
   } finally {
     for (const instance of instances) {
