@@ -2,10 +2,9 @@
  * Each case measured on both sides in the same run, in interleaved rounds (ours, raw, raw…, then
  * rotated), on the same DynamoDB Local.
  */
-import { spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { sampleText, seedSession, type Engine } from './engine';
 import { nodeClear, nodeHistory, nodeStore } from './node-cases';
+import { runMemoryCase, type MemoryResult } from './memory-case';
 import type { NodeRuntime } from './node-runtime';
 import { rawClear, rawClearParallelism, rawHistory, rawPut, rawTransaction } from './raw-cases';
 import { row, type Row } from './report';
@@ -84,7 +83,9 @@ export async function flatHistory(engine: Engine, runtime: NodeRuntime, sizes: S
   const { raw, tableName } = engine;
   const seeding: Record<number, number> = {};
   for (const size of sizes.historySessions) {
-    seeding[size] = await seedSession(raw, tableName, `history-${size}`, size);
+    seeding[size] = await seedSession(raw, tableName, `history-${size}`, size, 8, size >= 300_000
+      ? (done, seconds) => log(`    ${done.toLocaleString('en')} of ${size.toLocaleString('en')} in ${seconds.toFixed(0)} s`)
+      : undefined);
     log(`  seeded ${size.toLocaleString('en')} messages in ${seeding[size]!.toFixed(1)} s (${Math.round(size / seeding[size]!)} items/s)`);
   }
   const samples: Record<string, number[]> = {};
@@ -144,22 +145,22 @@ export async function clearSession(engine: Engine, runtime: NodeRuntime, sizes: 
   };
 }
 
-/** Case 5, in a child process of its own so nothing else the bench did sits in its heap. */
-export async function memoryGrowth(engine: Engine, sizes: Sizes) {
-  const script = join(__dirname, 'memory-child.js');
-  const output = await new Promise<string>((resolve, reject) => {
-    const child = spawn(process.execPath, ['--expose-gc', script, engine.local.endpoint, engine.tableName, String(sizes.memoryMessages)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let text = '';
-    child.stdout.on('data', (chunk: Buffer) => (text += chunk));
-    child.on('exit', (code) => (code === 0 ? resolve(text) : reject(new Error(`memory case exited ${code}:\n${text}`))));
-  });
-  const result = JSON.parse(/RESULT (.*)/.exec(output)![1]!) as { rssAtFirst: number; rssAtEnd: number; count: number };
+/** Case 5 on a plain Node-RED (child processes, driven over HTTP), against a control flow without our nodes. */
+export async function memoryGrowth(engine: Engine, sizes: Sizes, log: (s: string) => void) {
+  const result = await runMemoryCase(engine, sizes.memoryMessages, log);
   const mb = (v: number) => `${(v / 2 ** 20).toFixed(1)} MB`;
+  const growth = (side: MemoryResult['ours']) => side.rssAtEnd / side.rssAtFirst;
+  const n = result.count.toLocaleString('en');
   return {
     rows: [
-      row(`5  Node-RED RSS after ${result.count.toLocaleString('en')} store+history ÷ after 1,000`, mb(result.rssAtEnd), mb(result.rssAtFirst) + ' (at 1,000)', result.rssAtEnd / result.rssAtFirst, { max: 1.1 }),
+      row(`5  Node-RED RSS after ${n} store+history (HTTP) ÷ after 1,000`, `${mb(result.ours.rssAtEnd)} (${mb(result.ours.rssAtFirst)} at 1,000)`,
+        `—`, growth(result.ours), { max: 1.1 }),
+      row(`5b (control) same, http in → function → http response`, `${mb(result.control.rssAtEnd)} (${mb(result.control.rssAtFirst)} at 1,000)`,
+        '—', growth(result.control)),
+      row(`5c heap in use after a forced GC, ours ÷ at 1,000 (raw = control)`, `${mb(result.ours.gcAtEnd.heapUsed)} (${mb(result.ours.gcAtFirst.heapUsed)})`,
+        `${mb(result.control.gcAtEnd.heapUsed)} (${mb(result.control.gcAtFirst.heapUsed)})`, result.ours.gcAtEnd.heapUsed / result.ours.gcAtFirst.heapUsed),
+      row(`5d RSS after a forced GC, ours ÷ at 1,000 (raw = control)`, `${mb(result.ours.gcAtEnd.rss)} (${mb(result.ours.gcAtFirst.rss)})`,
+        `${mb(result.control.gcAtEnd.rss)} (${mb(result.control.gcAtFirst.rss)})`, result.ours.gcAtEnd.rss / result.ours.gcAtFirst.rss),
     ],
     data: result,
   };

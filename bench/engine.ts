@@ -66,7 +66,10 @@ export const sampleText = 'Hello, I would like to change the delivery address of
  * Writes `count` messages (and the session item) into one session with raw parallel BatchWrite
  * calls: 25 items a call, `parallel` calls in flight. Returns the seconds it took.
  */
-export async function seedSession(raw: Raw, tableName: string, sessionId: string, count: number, parallel = 8): Promise<number> {
+export async function seedSession(
+  raw: Raw, tableName: string, sessionId: string, count: number, parallel = 8, progress?: (done: number, seconds: number) => void,
+): Promise<number> {
+  const every = 100_000;
   const started = process.hrtime.bigint();
   const startMs = Date.now() - count; // one message a millisecond, ending now
   let next = 0;
@@ -74,8 +77,9 @@ export async function seedSession(raw: Raw, tableName: string, sessionId: string
     while (next < count) {
       const from = next;
       next = Math.min(count, next + 25);
+      const to = next;
       const items = [];
-      for (let i = from; i < next; i++) {
+      for (let i = from; i < to; i++) {
         const ms = startMs + i;
         items.push({ PutRequest: { Item: messageItem(sessionId, nextMessageUlid(ms), new Date(ms).toISOString(), `${sampleText} #${i}`) } });
       }
@@ -83,6 +87,9 @@ export async function seedSession(raw: Raw, tableName: string, sessionId: string
       while (pending.length > 0) {
         const result = await raw.documents.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }));
         pending = result.UnprocessedItems?.[tableName] ?? [];
+      }
+      if (progress && Math.floor(to / every) > Math.floor(from / every)) {
+        progress(Math.floor(to / every) * every, Number(process.hrtime.bigint() - started) / 1e9);
       }
     }
   };

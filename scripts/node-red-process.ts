@@ -29,6 +29,8 @@ export interface NodeRedOptions {
   env?: NodeJS.ProcessEnv;
   /** How long Node-RED may take until its admin API answers. */
   startTimeoutMs?: number;
+  /** Options for node itself, before red.js (e.g. `--inspect=127.0.0.1:0`). */
+  nodeArgs?: string[];
 }
 
 /** red.js of the Node-RED this repo depends on. */
@@ -146,7 +148,7 @@ export interface LaunchedNodeRed extends NodeRed {
  */
 export function launchNodeRed(options: NodeRedOptions): LaunchedNodeRed {
   const stdio = options.stdio ?? 'pipe';
-  const child = spawn(process.execPath, [nodeRedScript(), '-u', options.userDir, '-p', String(options.port)], {
+  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), nodeRedScript(), '-u', options.userDir, '-p', String(options.port)], {
     stdio: ['ignore', stdio, stdio],
     env: options.env ?? process.env,
   });
