@@ -4,7 +4,7 @@
  */
 import { BatchWriteCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { nextMessageUlid } from '../lib/memory/message-ids';
-import { key } from '../lib/memory/table-layout';
+import { key, statsShards } from '../lib/memory/table-layout';
 import { messageItem, type Raw } from './engine';
 
 /** One message item, one PutItem. */
@@ -15,8 +15,10 @@ export async function rawPut(raw: Raw, tableName: string, sessionId: string, con
 }
 
 /**
- * What the store node sends for one message without messageId or userId: one TransactWriteItems
- * with the conditional message Put and the session Update (count, last activity, created-at).
+ * What the store node sends for one message without messageId or userId to a session that exists:
+ * one TransactWriteItems with the conditional message Put, an Update of a random counter shard and
+ * the session Update (count, tokens, last activity). The node's first attempt also conditions the
+ * session Update on the session existing; a condition adds no write.
  */
 export async function rawTransaction(raw: Raw, tableName: string, sessionId: string, content: string): Promise<void> {
   const ms = Date.now();
@@ -29,12 +31,21 @@ export async function rawTransaction(raw: Raw, tableName: string, sessionId: str
         {
           Update: {
             TableName: tableName,
+            Key: key.statsShard(Math.floor(Math.random() * statsShards)),
+            UpdateExpression: 'SET #k = :k ADD #m :one',
+            ExpressionAttributeNames: { '#k': 'kind', '#m': 'messages' },
+            ExpressionAttributeValues: { ':k': 'stats', ':one': 1 },
+          },
+        },
+        {
+          Update: {
+            TableName: tableName,
             Key: key.session(sessionId),
             UpdateExpression:
-              'SET #a0 = :v1, #a2 = :v3, #a4 = :v5, #a6 = :v7, #a8 = if_not_exists(#a8, :v9) ADD #a10 :v11 REMOVE #a12',
+              'SET #a0 = :v1, #a2 = :v3, #a4 = :v5, #a6 = :v7, #a8 = if_not_exists(#a8, :v9) ADD #a10 :v11, #a13 :v11 REMOVE #a12',
             ExpressionAttributeNames: {
               '#a0': 'kind', '#a2': 'sessionId', '#a4': 'lastActivityAt', '#a6': 'gsi1sk', '#a8': 'createdAt',
-              '#a10': 'messageCount', '#a12': 'expiresAt',
+              '#a10': 'messageCount', '#a12': 'expiresAt', '#a13': 'tokens',
             },
             ExpressionAttributeValues: {
               ':v1': 'session', ':v3': sessionId, ':v5': createdAt, ':v7': key.userSessionsSort(createdAt), ':v9': createdAt, ':v11': 1,
