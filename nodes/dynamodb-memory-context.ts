@@ -10,7 +10,7 @@ import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseContextRequest, parseStatsRequest } from '../lib/schemas/context-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
-import { definedFields, evaluateOptional } from '../lib/node-red/typed-property';
+import { configuredNumber, definedFields, evaluateOptional } from '../lib/node-red/typed-property';
 
 interface ContextDef extends MemoryNodeDef {
   sessionId: string;
@@ -34,20 +34,16 @@ interface ContextDef extends MemoryNodeDef {
 
 type ContextMsg = NodeMessage & { operation?: unknown; tokenBudget?: unknown; context?: unknown; stats?: unknown };
 
-/** A number typed in the node; blank means "not set". */
-function configured(value: string | undefined): number | undefined {
-  return value === '' || value === undefined ? undefined : Number(value);
-}
 
 export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryContext(this: Node, def: ContextDef) {
     RED.nodes.createNode(this, def);
     const shares = definedFields({
-      system: configured(def.shareSystem),
-      preferences: configured(def.sharePreferences),
-      facts: configured(def.shareFacts),
-      summary: configured(def.shareSummary),
-      history: configured(def.shareHistory),
+      system: configuredNumber(def.shareSystem),
+      preferences: configuredNumber(def.sharePreferences),
+      facts: configuredNumber(def.shareFacts),
+      summary: configuredNumber(def.shareSummary),
+      history: configuredNumber(def.shareHistory),
     });
     handleMessages(this, RED._('dynamodb-memory-context.status.building'), async (msg: ContextMsg) => {
       const [sessionId, userId] = await Promise.all([
@@ -69,12 +65,12 @@ export = function register(RED: NodeAPI): void {
           sessionId,
           userId,
           payload: msg.payload,
-          tokenBudget: msg.tokenBudget ?? configured(def.tokenBudget),
+          tokenBudget: msg.tokenBudget ?? configuredNumber(def.tokenBudget),
           shares,
           encoding: def.encoding || undefined,
           format: def.format || undefined,
           template: def.template === '' ? undefined : def.template,
-          summaryThreshold: configured(def.summaryThreshold),
+          summaryThreshold: configuredNumber(def.summaryThreshold),
         }),
       );
       const result = await memory.context(request);

@@ -11,7 +11,7 @@ import { parseHistoryRequest } from '../lib/schemas/history-request';
 import { parseSessionsRequest } from '../lib/schemas/sessions-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
-import { definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
+import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface HistoryDef extends MemoryNodeDef {
   sessionId: string;
@@ -45,10 +45,6 @@ function formatted(records: MessageRecord[], format: HistoryDef['format']): unkn
   }
 }
 
-/** A number typed in the node; blank means "not set". */
-function configured(value: string | undefined): number | undefined {
-  return value === '' || value === undefined ? undefined : Number(value);
-}
 
 export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryHistory(this: Node, def: HistoryDef) {
@@ -56,7 +52,7 @@ export = function register(RED: NodeAPI): void {
     const property = def.property || 'history';
     const listSessions = async (msg: HistoryMsg) => {
       const userId = await evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType });
-      const request = parseSessionsRequest(definedFields({ userId, limit: msg.limit ?? configured(def.count), cursor: msg.cursor }));
+      const request = parseSessionsRequest(definedFields({ userId, limit: msg.limit ?? configuredNumber(def.count), cursor: msg.cursor }));
       const memory = await memoryFor(RED, def.memory);
       const page = await memory.listSessions(request);
       RED.util.setMessageProperty(msg, property, page.sessions, true);
@@ -74,10 +70,10 @@ export = function register(RED: NodeAPI): void {
         definedFields({
           sessionId,
           userId,
-          limit: msg.limit ?? configured(def.count),
+          limit: msg.limit ?? configuredNumber(def.count),
           since: msg.since,
           until: msg.until,
-          tokenBudget: msg.tokenBudget ?? configured(def.tokenBudget),
+          tokenBudget: msg.tokenBudget ?? configuredNumber(def.tokenBudget),
         }),
       );
       const memory = await memoryFor(RED, def.memory);

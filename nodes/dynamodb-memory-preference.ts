@@ -13,7 +13,7 @@ import {
 } from '../lib/schemas/preference-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
-import { definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
+import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface PreferenceDef extends MemoryNodeDef {
   operation: string;
@@ -31,7 +31,7 @@ type PreferenceMsg = NodeMessage & { operation?: unknown; limit?: unknown; prefe
 export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryPreference(this: Node, def: PreferenceDef) {
     RED.nodes.createNode(this, def);
-    const limit = def.limit === '' || def.limit === undefined ? undefined : Number(def.limit);
+    const limit = configuredNumber(def.limit);
     const status = (name: string, count: number) => RED._(`dynamodb-memory-preference.status.${name}`, { count });
     handleMessages(this, RED._('dynamodb-memory-preference.status.working'), async (msg: PreferenceMsg) => {
       const operation = parsePreferenceOperation(msg.operation ?? def.operation);

@@ -8,7 +8,7 @@ import { parseStoreRequest } from '../lib/schemas/store-request';
 import { parseSummaryRequest } from '../lib/schemas/summary-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
-import { definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
+import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface StoreDef extends MemoryNodeDef {
   sessionId: string;
@@ -27,7 +27,7 @@ const summaryRole = 'summary';
 export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryStore(this: Node, def: StoreDef) {
     RED.nodes.createNode(this, def);
-    const ttlDays = def.ttlDays === '' || def.ttlDays === undefined ? undefined : Number(def.ttlDays);
+    const ttlDays = configuredNumber(def.ttlDays);
     handleMessages(this, RED._('dynamodb-memory-store.status.storing'), async (msg: StoreMsg) => {
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),

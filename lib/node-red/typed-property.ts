@@ -39,3 +39,8 @@ export async function evaluateOptional(
 export function definedFields<T extends Record<string, unknown>>(fields: T): Partial<T> {
   return Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
+
+/** A number typed in the node's editor; blank means "not set" (and the schema judges the rest). */
+export function configuredNumber(value: string | undefined): number | undefined {
+  return value === '' || value === undefined ? undefined : Number(value);
+}
