@@ -3,7 +3,7 @@
  * rotated), on the same DynamoDB Local.
  */
 import { sampleText, seedSession, type Engine } from './engine';
-import { nodeClear, nodeHistory, nodeStore } from './node-cases';
+import { nodeClear, nodeContext, nodeHistory, nodeStore } from './node-cases';
 import { runMemoryCase, type MemoryResult } from './memory-case';
 import type { NodeRuntime } from './node-runtime';
 import { rawClear, rawClearParallelism, rawHistory, rawPut, rawTransaction } from './raw-cases';
@@ -20,6 +20,9 @@ export interface Sizes {
   historyPerRound: number;
   clearRounds: number;
   memoryMessages: number;
+  contextMessages: number;
+  contextRounds: number;
+  contextPerRound: number;
 }
 
 const ms = (v: number) => `${v.toFixed(2)} ms`;
@@ -166,6 +169,47 @@ export async function memoryGrowth(engine: Engine, sizes: Sizes, log: (s: string
   };
 }
 
-export function contextNode() {
-  return { rows: [{ case: '6  context node', ours: 'not yet (node not built)', raw: '—', ratio: undefined, target: '—', pass: undefined } as Row], data: 'not yet (node not built)' };
+/**
+ * Case 6: the context node builds the context for a new message in a big session with an 8,000-token
+ * budget (no user: no preferences or facts to read); the raw side loads the same number of newest
+ * messages with one descending Query. The difference is the node's paging, tokenizing and assembly.
+ */
+export async function contextBuild(engine: Engine, runtime: NodeRuntime, sizes: Sizes, log: (s: string) => void) {
+  const { raw, tableName } = engine;
+  const session = `context-${sizes.contextMessages}`;
+  const seconds = await seedSession(raw, tableName, session, sizes.contextMessages);
+  log(`  seeded ${sizes.contextMessages.toLocaleString('en')} messages in ${seconds.toFixed(1)} s`);
+  let included = 0;
+  let tokens = 0;
+  const samples = { node: [] as number[], raw: [] as number[] };
+  const sides = [
+    async () => {
+      for (let i = 0; i < sizes.contextPerRound; i++) {
+        samples.node.push(await timed(async () => {
+          const context = await nodeContext(runtime, session, `${sampleText} (new)`);
+          included = context.history.count;
+          tokens = context.totalTokens;
+        }));
+      }
+    },
+    async () => {
+      for (let i = 0; i < sizes.contextPerRound; i++) {
+        samples.raw.push(await timed(async () => {
+          const messages = await rawHistory(raw, tableName, session, included);
+          if (messages.length !== included) throw new Error(`raw context load: got ${messages.length} of ${included}`);
+        }));
+      }
+    },
+  ];
+  await interleaved(1, sides); // warm-up; also tells the raw side how many messages the context holds
+  samples.node.length = 0;
+  samples.raw.length = 0;
+  await interleaved(sizes.contextRounds, sides);
+  const node = median(samples.node);
+  const rawMs = median(samples.raw);
+  const n = sizes.contextMessages.toLocaleString('en');
+  return {
+    rows: [row(`6  context, 8,000 tokens, session of ${n} (${included} messages fit), vs raw Query of them`, ms(node), ms(rawMs), node / rawMs)],
+    data: { medianMs: { node, raw: rawMs }, messagesIncluded: included, totalTokens: tokens, seedingSeconds: seconds },
+  };
 }

@@ -15,3 +15,9 @@ export async function nodeClear(runtime: NodeRuntime, sessionId: string): Promis
   const msg = await runtime.send('clear', { sessionId });
   return msg['payload'] as number;
 }
+
+/** Builds the context for one new user message; returns the msg.context report. */
+export async function nodeContext(runtime: NodeRuntime, sessionId: string, content: string): Promise<{ history: { count: number }; totalTokens: number }> {
+  const msg = await runtime.send('context', { sessionId, payload: content });
+  return msg['context'] as { history: { count: number }; totalTokens: number };
+}

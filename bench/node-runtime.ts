@@ -1,7 +1,7 @@
 /**
  * The pack's nodes in a real Node-RED runtime, in this process (node-red-node-test-helper starts
  * the real runtime with its message routing, status events and config nodes). One flow: a config
- * node on the bench's DynamoDB Local, a store, a history and a clear node, each wired to an
+ * node on the bench's DynamoDB Local, a store, a history, a clear and a context node, each wired to an
  * output, and a Catch node; `send` resolves when the msg comes out of the node. The helper's
  * call-recording spies are removed after loading, so what runs is the plain runtime.
  */
@@ -14,11 +14,12 @@ const nodeModules = [
   require('../nodes/dynamodb-memory-store'),
   require('../nodes/dynamodb-memory-history'),
   require('../nodes/dynamodb-memory-clear'),
+  require('../nodes/dynamodb-memory-context'),
   require('@node-red/nodes/core/common/25-catch'),
 ];
 
 export type Msg = Record<string, unknown>;
-export type NodeName = 'store' | 'history' | 'clear';
+export type NodeName = 'store' | 'history' | 'clear' | 'context';
 
 export interface NodeRuntime {
   send(node: NodeName, msg: Msg): Promise<Msg>;
@@ -44,9 +45,15 @@ export async function startNodeRuntime(endpoint: string, tableName: string): Pro
     { ...common, id: 'store', type: 'dynamodb-memory-store', role: 'user', ttlDays: '', wires: [['store-out']] },
     { ...common, id: 'history', type: 'dynamodb-memory-history', count: '20', tokenBudget: '', format: 'messages', property: 'history', wires: [['history-out']] },
     { ...common, id: 'clear', type: 'dynamodb-memory-clear', wires: [['clear-out']] },
+    {
+      ...common, id: 'context', type: 'dynamodb-memory-context', mode: 'context', template: '', tokenBudget: '8000', shareSystem: '15',
+      sharePreferences: '10', shareFacts: '10', shareSummary: '15', shareHistory: '50', encoding: 'o200k_base', format: 'openai',
+      summaryThreshold: '', wires: [['context-out'], []],
+    },
     { id: 'store-out', type: 'helper', z: 'flow', x: 0, y: 0 },
     { id: 'history-out', type: 'helper', z: 'flow', x: 0, y: 0 },
     { id: 'clear-out', type: 'helper', z: 'flow', x: 0, y: 0 },
+    { id: 'context-out', type: 'helper', z: 'flow', x: 0, y: 0 },
     { id: 'catch', type: 'catch', z: 'flow', scope: null, uncaught: false, x: 0, y: 0, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'flow', x: 0, y: 0 },
   ];
@@ -68,7 +75,7 @@ export async function startNodeRuntime(endpoint: string, tableName: string): Pro
   // Messages are told apart by a bench id, so any number can be in flight at once.
   let nextId = 0;
   const pending = new Map<number, { resolve: (m: Msg) => void; reject: (e: Error) => void }>();
-  for (const name of ['store', 'history', 'clear']) {
+  for (const name of ['store', 'history', 'clear', 'context']) {
     helper.getNode(`${name}-out`).on('input', (msg: Msg) => {
       const id = msg['benchId'] as number;
       pending.get(id)?.resolve(msg);
@@ -80,7 +87,7 @@ export async function startNodeRuntime(endpoint: string, tableName: string): Pro
     pending.get(id)?.reject(new Error((msg['error'] as { message: string }).message));
     pending.delete(id);
   });
-  const nodes = { store: helper.getNode('store'), history: helper.getNode('history'), clear: helper.getNode('clear') };
+  const nodes = { store: helper.getNode('store'), history: helper.getNode('history'), clear: helper.getNode('clear'), context: helper.getNode('context') };
   return {
     send(node, msg) {
       return new Promise<Msg>((resolve, reject) => {

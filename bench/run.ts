@@ -13,7 +13,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { clearSession, concurrentThroughput, contextNode, flatHistory, memoryGrowth, storeOverhead, type Sizes } from './cases';
+import { clearSession, concurrentThroughput, contextBuild, flatHistory, memoryGrowth, storeOverhead, type Sizes } from './cases';
 import { startEngine } from './engine';
 import { startNodeRuntime, stopNodeRed } from './node-runtime';
 import { table, writeResults, type Row } from './report';
@@ -24,6 +24,7 @@ const quickSizes: Sizes = {
   historySessions: [100, 10_000], historyRounds: 4, historyPerRound: 30,
   clearRounds: 2,
   memoryMessages: 2_000,
+  contextMessages: 10_000, contextRounds: 4, contextPerRound: 10,
 };
 const fullSizes: Sizes = {
   storeRounds: 10, storePerRound: 200,
@@ -31,6 +32,7 @@ const fullSizes: Sizes = {
   historySessions: [100, 10_000, 100_000, 1_000_000], historyRounds: 8, historyPerRound: 50,
   clearRounds: 3,
   memoryMessages: 20_000,
+  contextMessages: 100_000, contextRounds: 8, contextPerRound: 25,
 };
 
 const only = (name: string) => {
@@ -73,7 +75,7 @@ async function main() {
     await step('clear', () => clearSession(engine, runtime, sizes, log));
     await step('memory', () => memoryGrowth(engine, sizes, log));
     await step('history', () => flatHistory(engine, runtime, sizes, log));
-    await step('context', async () => contextNode());
+    await step('context', () => contextBuild(engine, runtime, sizes, log));
   } finally {
     await runtime.stop();
     await stopNodeRed();

@@ -82,7 +82,13 @@ export interface TableStats {
 
 /** Facts rendered into the context: at most this many valid relationships of the user's graph. */
 const maxFacts = 200;
-const messagePage = 50;
+/**
+ * Message pages while reading newest-first until something is enough: the first is small (most
+ * contexts need few messages), each next one twice the last, so a big budget takes a few round
+ * trips instead of dozens, and reads at most about twice what it uses.
+ */
+const firstMessagePage = 50;
+const maxMessagePage = 1000;
 
 function totalItems(counts: CountsByKind): number {
   return Object.values(counts).reduce((sum, n) => sum + n, 0);
@@ -253,6 +259,7 @@ export class ChatMemory {
   ): Promise<{ messages: StoredMessage[]; exhausted: boolean }> {
     const messages: StoredMessage[] = [];
     let startKey: Record<string, unknown> | undefined;
+    let pageSize = firstMessagePage;
     do {
       const page = await this.documents.send(
         new QueryCommand({
@@ -267,10 +274,11 @@ export class ChatMemory {
             ':now': Math.floor(this.now() / 1000),
           },
           ScanIndexForward: oldestFirst,
-          Limit: messagePage,
+          Limit: pageSize,
           ...(startKey ? { ExclusiveStartKey: startKey } : {}),
         }),
       );
+      pageSize = Math.min(pageSize * 2, maxMessagePage);
       for (const item of page.Items ?? []) messages.push({ ulid: messageUlid(item), record: recordFromItem(item) });
       startKey = page.LastEvaluatedKey;
       if (startKey && enough(messages)) return { messages, exhausted: false };

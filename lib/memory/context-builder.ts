@@ -292,21 +292,37 @@ export async function buildContext(source: ContextSource, request: ContextReques
   // History: everything the budget has left (its own share and what the others did not use).
   const historyAvailable = budget - replyPriming - userTokens - systemTokens;
   const threshold = request.summaryThreshold;
+  // Each message read becomes a chat message and is tokenized once, as its page arrives: `enough`
+  // looks at everything read so far after every page.
+  const chats: ChatMessage[] = [];
+  const tokensOf = new Map<ChatMessage, number>();
+  let readTokens = 0;
+  const convert = (messages: StoredMessage[]) => {
+    for (let k = chats.length; k < messages.length; k++) {
+      const chat = chatMessage(messages[k]!.record);
+      const tokens = messageTokens(chat, encoding);
+      chats.push(chat);
+      tokensOf.set(chat, tokens);
+      readTokens += tokens;
+    }
+  };
   const read = await source.newestMessages(request.sessionId, summary?.covers, (messages) => {
+    convert(messages);
     if (threshold !== undefined && messages.length < threshold) return false;
     const oldest = messages[messages.length - 1];
     if (oldest && oldest.record.role === 'tool') return false;
-    const tokens = messages.reduce((sum, m) => sum + messageTokens(chatMessage(m.record), encoding), 0);
-    return tokens > historyAvailable;
+    return readTokens > historyAvailable;
   });
-  let stored = read.messages.map((m) => chatMessage(m.record));
+  convert(read.messages);
+  const groupTokens = (group: ChatMessage[]) => group.reduce((sum, m) => sum + tokensOf.get(m)!, 0);
+  let stored = chats;
   // The new message, stored by a store node just before: it comes last anyway, not twice.
   if (stored[0] && stored[0].role === 'user' && sameContent(stored[0].content, request.payload)) stored = stored.slice(1);
   const chronological = groups(stored.reverse());
   const kept: ChatMessage[][] = [];
   let historyTokens = 0;
   for (let g = chronological.length - 1; g >= 0; g--) {
-    const tokens = chronological[g]!.reduce((sum, m) => sum + messageTokens(m, encoding), 0);
+    const tokens = groupTokens(chronological[g]!);
     if (historyTokens + tokens > historyAvailable) break;
     historyTokens += tokens;
     kept.unshift(chronological[g]!);
@@ -316,7 +332,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
   // Anthropic's Messages API wants the first turn to be the user's: older assistant groups go.
   if (format === 'anthropic') {
     while (kept.length > 0 && kept[0]![0]!.role === 'assistant') {
-      historyTokens -= kept.shift()!.reduce((sum, m) => sum + messageTokens(m, encoding), 0);
+      historyTokens -= groupTokens(kept.shift()!);
     }
   }
   let history = kept.flat();
@@ -327,7 +343,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
     totalTokens = countTokens(payload as string, encoding);
     while (totalTokens > budget && kept.length > 0) {
       const dropped = kept.shift()!;
-      historyTokens -= dropped.reduce((sum, m) => sum + messageTokens(m, encoding), 0);
+      historyTokens -= groupTokens(dropped);
       history = kept.flat();
       payload = formatted(format, system, history, user);
       totalTokens = countTokens(payload as string, encoding);
