@@ -262,9 +262,20 @@ export async function buildContext(source: ContextSource, request: ContextReques
   const preferencesText = keptPreferences.join('\n');
   const factsText = keptFacts.join('\n');
 
+  const fill: Record<string, string> = { preferences: preferencesText, facts: factsText, summary: summaryText };
+  // A paragraph whose placeholders all came out empty is left out: no heading over nothing.
+  const placeholderPattern = /\{\{(preferences|facts|summary)\}\}/g;
+  const usedTemplate = template
+    .split(/\n{2,}/)
+    .filter((paragraph) => {
+      const names = [...paragraph.matchAll(placeholderPattern)].map((m) => m[1]!);
+      return names.length === 0 || names.some((name) => fill[name] !== '');
+    })
+    .join('\n\n');
+
   // The template's own text has the system share; the placeholders are cut out of it first.
   const marker = '\u0000';
-  let templateText = template;
+  let templateText = usedTemplate;
   for (const p of Object.values(placeholders)) templateText = templateText.split(p).join(marker);
   const pieces = templateText.split(marker);
   const templateBudget = cap('system');
@@ -276,8 +287,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
   });
   const keptTemplate = keptPieces.join('');
   let i = 0;
-  const fill: Record<string, string> = { preferences: preferencesText, facts: factsText, summary: summaryText };
-  const order = [...template.matchAll(/\{\{(preferences|facts|summary)\}\}/g)].map((m) => m[1]!);
+  const order = [...usedTemplate.matchAll(placeholderPattern)].map((m) => m[1]!);
   let system = keptPieces[0] ?? '';
   for (const name of order) system += fill[name]! + (keptPieces[++i] ?? '');
   system = system.trim();

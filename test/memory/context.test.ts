@@ -158,6 +158,19 @@ describe('context builder', () => {
     assert.equal(context.summary.coversMessageId, records[3]!.messageId);
   });
 
+  it('leaves out a paragraph whose placeholders all come out empty, and fills a long history to the budget', async () => {
+    const sessionId = uniqueName('s');
+    const userId = uniqueName('u');
+    await table.memory.preferences.set({ userId, key: 'name', value: 'Ana' });
+    const payload = Array.from({ length: 500 }, (_, i) => `message ${i}`);
+    await table.memory.store(parseStoreRequest({ sessionId, userId, role: 'user', payload }));
+    const { context } = await table.memory.context(parseContextRequest({ sessionId, userId, payload: 'hi', tokenBudget: 8000 }));
+    // The default prompt: no graph facts and no summary, so only the summary paragraph goes.
+    assert.equal(context.system.text, 'You are a helpful assistant.\n\nWhat you know about the user:\n- name: Ana');
+    assert.equal(context.history.count, 500);
+    assert.equal(context.history.messages[499]!.content, 'message 499');
+  });
+
   it('counts sessions, messages, users and tokens without a scan', async () => {
     const fresh = await memoryTable();
     try {
