@@ -6,7 +6,7 @@
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ContextRequest } from '../schemas/context-request';
 import type { SummaryRequest } from '../schemas/summary-request';
-import { buildContext, type ContextResult, type StoredMessage, type StoredSummary } from './context-builder';
+import { buildContext, chatMessage, messageTokens, type ContextResult, type StoredMessage, type StoredSummary } from './context-builder';
 import type { ClearRequest, ForgetRequest } from '../schemas/clear-request';
 import type { SessionsRequest } from '../schemas/sessions-request';
 import type { HistoryRequest } from '../schemas/history-request';
@@ -22,7 +22,6 @@ import { addCounts, deletePartition, type CountsByKind } from './partition-delet
 import { pageCursor, queryPages } from './query-pages';
 import { attribute, key, prefix, statsShards, userIndex } from './table-layout';
 import { updateExpression } from './update-expression';
-import { contentText, countTokens } from './tokens';
 
 export interface ChatMemoryOptions {
   documents: DynamoDBDocumentClient;
@@ -176,7 +175,7 @@ export class ChatMemory {
       for (const item of page.Items ?? []) {
         const record = recordFromItem(item);
         if (request.tokenBudget !== undefined) {
-          const tokens = countTokens(contentText(record.content));
+          const tokens = messageTokens(chatMessage(record), 'o200k_base');
           if (tokens > tokensLeft) return newestFirst.reverse();
           tokensLeft -= tokens;
         }
