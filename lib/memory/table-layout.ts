@@ -37,6 +37,9 @@
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
 
+/** The table's name when none is configured (the config node's default, and the CloudFormation stack's). */
+export const defaultTableName = 'chat-memory';
+
 export const attribute = {
   partitionKey: 'pk',
   sortKey: 'sk',
@@ -114,6 +117,9 @@ export const key = {
   relationIndex: (scope: GraphScope, relation: string) => prefix.graph + graphScopeKey(scope) + prefix.relation + relation,
   relationIndexSort: (createdAt: string, source: string, target: string) => `${createdAt}#${source}#${target}`,
 };
+
+/** The table's TTL setting (UpdateTimeToLive here, TimeToLiveSpecification in the CloudFormation template). */
+export const timeToLive = { AttributeName: attribute.expiresAt, Enabled: true };
 
 /** The table this pack needs, for CreateTable (on-demand billing; TTL is switched on separately). */
 export function tableDefinition(tableName: string): CreateTableCommandInput {

@@ -6,7 +6,7 @@ import {
   waitUntilTableExists,
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
-import { attribute, tableDefinition } from './table-layout';
+import { tableDefinition, timeToLive } from './table-layout';
 
 function isNamed(error: unknown, name: string): boolean {
   return (error as { name?: string } | null)?.name === name;
@@ -32,7 +32,7 @@ export async function ensureTable(client: DynamoDBClient, tableName: string): Pr
     await client.send(
       new UpdateTimeToLiveCommand({
         TableName: tableName,
-        TimeToLiveSpecification: { AttributeName: attribute.expiresAt, Enabled: true },
+        TimeToLiveSpecification: timeToLive,
       }),
     );
   } catch (error) {

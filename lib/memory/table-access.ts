@@ -1,0 +1,117 @@
+/**
+ * Every DynamoDB permission the pack needs, each with what the code sends that needs it. The IAM
+ * policy and the CloudFormation stack in deploy/ are generated from this list
+ * (scripts/generate-deploy.ts), and test/deploy/deploy-files.test.ts checks it against the commands
+ * the code actually sends: a new command without a permission here fails the suite.
+ *
+ * DynamoDB authorizes each part of a TransactWriteItems as the single-item action it is (a Put as
+ * PutItem, a ConditionCheck as ConditionCheckItem), so the parts are listed, not the transaction.
+ * The pack never scans and never deletes a table (tests scan, with their own credentials).
+ */
+
+/** What the code sends: an SDK command, a waiter, a part of a TransactWriteCommand, or a Query on the index. */
+export type Sent =
+  | 'GetCommand'
+  | 'PutCommand'
+  | 'UpdateCommand'
+  | 'QueryCommand'
+  | 'BatchGetCommand'
+  | 'BatchWriteCommand'
+  | 'TransactWriteCommand.Put'
+  | 'TransactWriteCommand.Update'
+  | 'TransactWriteCommand.Delete'
+  | 'TransactWriteCommand.ConditionCheck'
+  | 'QueryCommand.IndexName'
+  | 'DescribeTableCommand'
+  | 'waitUntilTableExists'
+  | 'CreateTableCommand'
+  | 'UpdateTimeToLiveCommand';
+
+/**
+ * Which resource a permission applies to: the table's items, the user index, or the table itself,
+ * only for the config node's "Create the table if it is missing" option (an operator who creates
+ * the table another way drops that statement).
+ */
+export type AccessScope = 'items' | 'index' | 'createTableOption';
+
+export interface TableAccess {
+  action: `dynamodb:${string}`;
+  scope: AccessScope;
+  sentAs: Sent[];
+  neededBy: string;
+}
+
+export const tableAccess: TableAccess[] = [
+  {
+    action: 'dynamodb:GetItem',
+    scope: 'items',
+    sentAs: ['GetCommand'],
+    neededBy: 'owner checks, session statistics, a store to a new session, preference and entity read-before-write, summaries, context',
+  },
+  {
+    action: 'dynamodb:PutItem',
+    scope: 'items',
+    sentAs: ['PutCommand', 'TransactWriteCommand.Put'],
+    neededBy: 'store (message, messageId guard, user marker), summaries, preferences and their audit entries, entities, links',
+  },
+  {
+    action: 'dynamodb:UpdateItem',
+    scope: 'items',
+    sentAs: ['UpdateCommand', 'TransactWriteCommand.Update'],
+    neededBy: 'store (session item, counter shard), clear and forget (counter shard), unlink (close)',
+  },
+  {
+    action: 'dynamodb:DeleteItem',
+    scope: 'items',
+    sentAs: ['TransactWriteCommand.Delete'],
+    neededBy: 'preference delete, unlink (delete)',
+  },
+  {
+    action: 'dynamodb:ConditionCheckItem',
+    scope: 'items',
+    sentAs: ['TransactWriteCommand.ConditionCheck'],
+    neededBy: 'link (both entities exist)',
+  },
+  {
+    action: 'dynamodb:Query',
+    scope: 'items',
+    sentAs: ['QueryCommand'],
+    neededBy: 'history, context, clear and forget (keys to delete), preferences, graph neighbours',
+  },
+  {
+    action: 'dynamodb:BatchGetItem',
+    scope: 'items',
+    sentAs: ['BatchGetCommand'],
+    neededBy: 'table statistics (counter shards), graph neighbours (the entities)',
+  },
+  {
+    action: 'dynamodb:BatchWriteItem',
+    scope: 'items',
+    sentAs: ['BatchWriteCommand'],
+    neededBy: 'clear a session, forget a user (deletes only)',
+  },
+  {
+    action: 'dynamodb:Query',
+    scope: 'index',
+    sentAs: ['QueryCommand.IndexName'],
+    neededBy: "a user's sessions, forget a user, graph relations of one type",
+  },
+  {
+    action: 'dynamodb:DescribeTable',
+    scope: 'createTableOption',
+    sentAs: ['DescribeTableCommand', 'waitUntilTableExists'],
+    neededBy: 'create-table option: does the table exist, is it active',
+  },
+  {
+    action: 'dynamodb:CreateTable',
+    scope: 'createTableOption',
+    sentAs: ['CreateTableCommand'],
+    neededBy: 'create-table option, when the table is missing',
+  },
+  {
+    action: 'dynamodb:UpdateTimeToLive',
+    scope: 'createTableOption',
+    sentAs: ['UpdateTimeToLiveCommand'],
+    neededBy: 'create-table option: TTL on the new table',
+  },
+];

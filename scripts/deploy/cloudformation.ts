@@ -1,0 +1,108 @@
+/**
+ * deploy/cloudformation.yaml: the table exactly as tableDefinition() describes it, hardened for
+ * production (point-in-time recovery, deletion protection, kept when the stack goes), and a managed
+ * policy with the statements of deploy/iam-policy.json on this table. Long-form intrinsics
+ * (`Fn::If`, `Ref`) keep the YAML plain, so any YAML reader (the test's included) reads it.
+ */
+import { defaultTableName, tableDefinition, timeToLive, userIndex } from '../../lib/memory/table-layout';
+import { statement, type Resources } from './iam-policy';
+
+const noValue = { Ref: 'AWS::NoValue' };
+const kmsKey = { Ref: 'KmsKeyArn' };
+
+/** Creating the table gives DynamoDB's own requirements for a name; CloudFormation checks them first. */
+const tableNamePattern = '[a-zA-Z0-9_.-]+';
+const kmsKeyArnPattern = '^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$';
+
+export function cloudFormationTemplate() {
+  const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } = tableDefinition(defaultTableName);
+  const resources: Resources<unknown> = {
+    table: { 'Fn::GetAtt': ['MemoryTable', 'Arn'] },
+    index: { 'Fn::Sub': `\${MemoryTable.Arn}/index/${userIndex}` },
+  };
+  return {
+    AWSTemplateFormatVersion: '2010-09-09',
+    Description: 'Conversation memory table for @flowmemory/node-red-dynamodb, and a least-privilege managed policy for the Node-RED runtime',
+    Parameters: {
+      TableName: {
+        Type: 'String',
+        Default: defaultTableName,
+        MinLength: 3,
+        MaxLength: 255,
+        AllowedPattern: tableNamePattern,
+        Description: "The table's name: set the same in the memory nodes' connection",
+      },
+      KmsKeyArn: {
+        Type: 'String',
+        Default: '',
+        AllowedPattern: kmsKeyArnPattern,
+        Description: 'ARN of a customer managed KMS key to encrypt the table with; empty: the AWS owned key (no KMS charges)',
+      },
+      AllowCreateTableOption: {
+        Type: 'String',
+        AllowedValues: ['false', 'true'],
+        Default: 'false',
+        Description: "'true' adds the statement the connection's \"Create the table if it is missing\" option needs; the stack made the table, so leave that option off",
+      },
+    },
+    Conditions: {
+      UseCustomerManagedKey: { 'Fn::Not': [{ 'Fn::Equals': [kmsKey, ''] }] },
+      CreateTableOptionAllowed: { 'Fn::Equals': [{ Ref: 'AllowCreateTableOption' }, 'true'] },
+    },
+    Resources: {
+      MemoryTable: {
+        Type: 'AWS::DynamoDB::Table',
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+        Properties: {
+          TableName: { Ref: 'TableName' },
+          BillingMode,
+          AttributeDefinitions,
+          KeySchema,
+          GlobalSecondaryIndexes,
+          TimeToLiveSpecification: timeToLive,
+          PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+          DeletionProtectionEnabled: true,
+          SSESpecification: {
+            'Fn::If': ['UseCustomerManagedKey', { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: kmsKey }, noValue],
+          },
+        },
+      },
+      MemoryPolicy: {
+        Type: 'AWS::IAM::ManagedPolicy',
+        Properties: {
+          Description: { 'Fn::Sub': 'What @flowmemory/node-red-dynamodb calls on table ${MemoryTable}' },
+          PolicyDocument: {
+            Version: '2012-10-17',
+            Statement: [
+              statement('items', resources),
+              statement('index', resources),
+              { 'Fn::If': ['CreateTableOptionAllowed', statement('createTableOption', resources), noValue] },
+              { 'Fn::If': ['UseCustomerManagedKey', useTableKey(), noValue] },
+            ],
+          },
+        },
+      },
+    },
+    Outputs: {
+      TableName: { Description: "The table's name, for the memory nodes' connection", Value: { Ref: 'MemoryTable' } },
+      TableArn: { Value: resources.table },
+      PolicyArn: { Description: "Attach to the Node-RED runtime's role or user", Value: { Ref: 'MemoryPolicy' } },
+    },
+  };
+}
+
+/**
+ * With a customer managed key, DynamoDB uses the key with the caller's permissions: the runtime may
+ * use it, through DynamoDB only (the key's policy must also let IAM policies grant it, as the default
+ * key policy does).
+ */
+function useTableKey() {
+  return {
+    Sid: 'UseTableKeyThroughDynamoDB',
+    Effect: 'Allow',
+    Action: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'],
+    Resource: kmsKey,
+    Condition: { StringEquals: { 'kms:ViaService': { 'Fn::Sub': 'dynamodb.${AWS::Region}.amazonaws.com' } } },
+  };
+}
