@@ -33,8 +33,7 @@ type GraphMsg = NodeMessage & { operation?: unknown };
 export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryGraph(this: Node, def: GraphDef) {
     RED.nodes.createNode(this, def);
-    const t = (id: string, values?: Record<string, string | number>) => RED._(`dynamodb-memory-graph.status.${id}`, values);
-    handleMessages(this, t('working'), async (msg: GraphMsg) => {
+    handleMessages(this, RED._('dynamodb-memory-graph.status.working'), async (msg: GraphMsg) => {
       const { operation } = parseGraphOperation(
         definedFields({ operation: msg.operation ?? (def.operation === 'msg' ? undefined : def.operation) }),
       );
@@ -52,34 +51,35 @@ export = function register(RED: NodeAPI): void {
           const request = parseGraphPayload.entity(input);
           const graph = (await memoryFor(RED, def.memory)).graph;
           msg.payload = await graph.upsertEntity(scope, request);
-          return t('entity', { id: request.id });
+          return RED._('dynamodb-memory-graph.status.entity', { id: request.id });
         }
         case 'link': {
           const request = parseGraphPayload.link(input);
           const graph = (await memoryFor(RED, def.memory)).graph;
           msg.payload = await graph.link(scope, request);
-          return t('linked', { relation: request.relation });
+          return RED._('dynamodb-memory-graph.status.linked', { relation: request.relation });
         }
         case 'unlink': {
           const request = parseGraphPayload.unlink(input);
           const graph = (await memoryFor(RED, def.memory)).graph;
           const result = await graph.unlink(scope, request, def.unlinkMode === 'delete' ? 'delete' : 'close');
           msg.payload = result;
-          return result.unlinked ? t(result.mode === 'delete' ? 'deleted' : 'closed') : t('notLinked');
+          if (!result.unlinked) return RED._('dynamodb-memory-graph.status.notLinked');
+          return result.mode === 'delete' ? RED._('dynamodb-memory-graph.status.deleted') : RED._('dynamodb-memory-graph.status.closed');
         }
         case 'neighbours': {
           const request = parseGraphPayload.neighbours(input);
           const graph = (await memoryFor(RED, def.memory)).graph;
           const result = await graph.neighbours(scope, request);
           msg.payload = result;
-          return t('neighbours', { count: result.edges.length });
+          return RED._('dynamodb-memory-graph.status.neighbours', { count: result.edges.length });
         }
         case 'relations': {
           const request = parseGraphPayload.relations(input);
           const graph = (await memoryFor(RED, def.memory)).graph;
           const result = await graph.relations(scope, request);
           msg.payload = result;
-          return t('relations', { count: result.edges.length });
+          return RED._('dynamodb-memory-graph.status.relations', { count: result.edges.length });
         }
       }
     };

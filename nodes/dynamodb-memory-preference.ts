@@ -32,7 +32,6 @@ export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryPreference(this: Node, def: PreferenceDef) {
     RED.nodes.createNode(this, def);
     const limit = configuredNumber(def.limit);
-    const status = (name: string, count: number) => RED._(`dynamodb-memory-preference.status.${name}`, { count });
     handleMessages(this, RED._('dynamodb-memory-preference.status.working'), async (msg: PreferenceMsg) => {
       const operation = parsePreferenceOperation(msg.operation ?? def.operation);
       const [userId, key] = await Promise.all([
@@ -52,7 +51,7 @@ export = function register(RED: NodeAPI): void {
           if (request.key === undefined) msg.payload = result.preferences;
           else if ('value' in result) msg.payload = result.value;
           else delete msg.payload;
-          return status('got', Object.keys(result.preferences).length);
+          return RED._('dynamodb-memory-preference.status.got', { count: Object.keys(result.preferences).length });
         }
         case 'set': {
           const request = parsePreferenceSetRequest(definedFields({ userId, key, value }));
@@ -63,20 +62,20 @@ export = function register(RED: NodeAPI): void {
           const request = parsePreferenceMergeRequest(definedFields({ userId, values: value }));
           const result = await (await preferences()).merge(request);
           msg.preferences = result.preferences;
-          return status('merged', result.changed);
+          return RED._('dynamodb-memory-preference.status.merged', { count: result.changed });
         }
         case 'delete': {
           const request = parsePreferenceKeyRequest(definedFields({ userId, key }));
           const result = await (await preferences()).delete(request);
           msg.preferences = result.preferences;
-          return status('deleted', result.changed);
+          return RED._('dynamodb-memory-preference.status.deleted', { count: result.changed });
         }
         case 'history': {
           const request = parsePreferenceHistoryRequest(definedFields({ userId, key, limit: msg.limit ?? limit }));
           const result = await (await preferences()).history(request);
           msg.preferences = result.preferences;
           msg.payload = result.changes;
-          return status('history', result.changes.length);
+          return RED._('dynamodb-memory-preference.status.history', { count: result.changes.length });
         }
       }
     });

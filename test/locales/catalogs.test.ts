@@ -1,0 +1,173 @@
+/**
+ * The editor in English, German and Japanese: every en-US catalog and help page has a de and a ja
+ * twin with the same keys, placeholders, help names, structure and code; every catalog key the
+ * editor files and the runtime code use exists; and a real Node-RED with the pack serves the
+ * translations (catalogs by `?lng=`, help by Accept-Language), as the editor asks for them.
+ */
+import assert from 'node:assert/strict';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../../scripts/dynamodb-local';
+import { adminApi, startNodeRed, writeSettingsIfAbsent, type NodeRed } from '../../scripts/node-red-process';
+
+const root = resolve(__dirname, '..', '..', '..');
+const pack = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
+const types = Object.keys(pack['node-red'].nodes);
+const translations = ['de', 'ja'];
+
+type Catalog = { [key: string]: string | Catalog };
+
+function catalog(lang: string, type: string): Catalog {
+  return JSON.parse(readFileSync(join(root, 'locales', lang, `${type}.json`), 'utf8')) as Catalog;
+}
+
+function help(lang: string, type: string): string {
+  return readFileSync(join(root, 'locales', lang, `${type}.html`), 'utf8');
+}
+
+/** Every text of a catalog by its full key, e.g. `dynamodb-memory-store.status.stored`. */
+function texts(messages: Catalog, prefix = ''): Map<string, string> {
+  const result = new Map<string, string>();
+  for (const [key, value] of Object.entries(messages)) {
+    const full = prefix + key;
+    if (typeof value === 'string') result.set(full, value);
+    else for (const [k, v] of texts(value, `${full}.`)) result.set(k, v);
+  }
+  return result;
+}
+
+/** The `__name__` placeholders that i18next fills in. */
+function placeholders(text: string): string[] {
+  return [...new Set([...text.matchAll(/__(\w+)__/g)].map((m) => m[1]!))].sort();
+}
+
+function all(text: string, pattern: RegExp): string[] {
+  return [...text.matchAll(pattern)].map((m) => m[1]!);
+}
+
+/** The help page's block structure (the tags the editor's help panel lays out), in order. */
+function structure(html: string): string[] {
+  return all(html, /<(\/?(?:script|h3|h4|dl|dt|dd|ul|ol|li|p)\b[^>]*)>/g).map((tag) => tag.replace(/\s+/g, ' '));
+}
+
+/** What `<code>` holds, sorted: literals (msg properties, JSON, errors) stay as they are. */
+function codes(html: string): string[] {
+  return all(html, /<code>([\s\S]*?)<\/code>/g)
+    .map((code) => code.replace(/\s+/g, ' '))
+    .sort();
+}
+
+/** The source file of a node type, with the given extension. */
+function sourceOf(type: string, extension: '.ts' | '.html'): string {
+  return join(root, pack['node-red'].nodes[type]!.replace(/^dist\//, '').replace(/\.js$/, extension));
+}
+
+/**
+ * Catalog keys a file uses: `data-i18n` entries (each `;`-separated, maybe `[attr]`-prefixed) and
+ * quoted `<type>.<key>` strings, which is how the editor's `this._(...)` and runtime `RED._(...)` name them.
+ */
+function usedKeys(source: string): string[] {
+  const fromAttributes = all(source, /data-i18n="([^"]*)"/g).flatMap((value) => value.split(';').map((entry) => entry.replace(/^\[[^\]]*\]/, '')));
+  const quoted = all(source, /['"`](dynamodb-memory-[a-z]+\.[\w.]+)['"`]/g);
+  return [...new Set([...fromAttributes, ...quoted])];
+}
+
+describe('locales', () => {
+  describe('translations match the en-US catalogs and help pages', () => {
+    for (const type of types) {
+      const english = texts(catalog('en-US', type));
+      for (const lang of translations) {
+        it(`${lang}/${type}.json has the same keys and placeholders`, () => {
+          const translated = texts(catalog(lang, type));
+          assert.deepEqual([...translated.keys()].sort(), [...english.keys()].sort());
+          for (const [key, text] of english) {
+            assert.deepEqual(placeholders(translated.get(key)!), placeholders(text), `${lang} ${key}: ${translated.get(key)}`);
+            assert.notEqual(translated.get(key)!.trim(), '', `${lang} ${key} is not blank`);
+          }
+        });
+
+        it(`${lang}/${type}.html has the same help name, structure and code`, () => {
+          const original = help('en-US', type);
+          const translated = help(lang, type);
+          assert.deepEqual(all(translated, /data-help-name="([^"]+)"/g), [type]);
+          assert.deepEqual(all(original, /data-help-name="([^"]+)"/g), [type]);
+          assert.deepEqual(structure(translated), structure(original));
+          assert.deepEqual(codes(translated), codes(original));
+        });
+      }
+    }
+
+    it('the languages are en-US, de and ja, each with the same catalogs and help pages', () => {
+      const english = readdirSync(join(root, 'locales', 'en-US')).sort();
+      assert.deepEqual(readdirSync(join(root, 'locales')).sort(), ['de', 'en-US', 'ja']);
+      for (const lang of translations) assert.deepEqual(readdirSync(join(root, 'locales', lang)).sort(), english);
+    });
+  });
+
+  describe('every key the code uses is in its node’s en-US catalog', () => {
+    for (const type of types) {
+      const known = texts(catalog('en-US', type));
+      for (const extension of ['.html', '.ts'] as const) {
+        it(`${type}${extension}`, () => {
+          const source = readFileSync(sourceOf(type, extension), 'utf8');
+          const used = usedKeys(source);
+          assert.ok(extension === '.ts' || used.length > 0, 'the editor names its keys');
+          // The registry binds a node's `RED._` and `this._` to that node's own catalog.
+          for (const key of used) assert.ok(known.has(key), `${key} is not in locales/en-US/${type}.json`);
+          assert.doesNotMatch(source, /RED\._\(\s*`/, 'keys are literals, so this test can check them');
+        });
+      }
+    }
+
+    it('lib/node-red/ names only keys of existing catalogs', () => {
+      const folder = join(root, 'lib', 'node-red');
+      for (const file of readdirSync(folder).filter((f) => f.endsWith('.ts'))) {
+        for (const key of usedKeys(readFileSync(join(folder, file), 'utf8'))) {
+          const type = key.slice(0, key.indexOf('.'));
+          assert.ok(types.includes(type) && texts(catalog('en-US', type)).has(key), `${file}: ${key}`);
+        }
+      }
+    });
+  });
+
+  describe('a real Node-RED serves the translations', function () {
+    let temp: string;
+    let nodeRed: NodeRed | undefined;
+
+    before(async function () {
+      this.timeout(180_000);
+      temp = mkdtempSync(join(tmpdir(), 'flowmemory-locales-'));
+      // The user directory links the pack to this repo, as `npm start` does: Node-RED loads dist/.
+      const link = join(temp, 'node_modules', ...pack.name.split('/'));
+      mkdirSync(join(link, '..'), { recursive: true });
+      symlinkSync(root, link, 'junction');
+      writeFileSync(join(temp, 'package.json'), JSON.stringify({ name: 'node-red-project', version: '0.0.1', private: true }));
+      writeSettingsIfAbsent(temp);
+      nodeRed = await startNodeRed({ userDir: temp, port: await freePort(), startTimeoutMs: 150_000 });
+    });
+
+    after(async function () {
+      this.timeout(60_000);
+      await nodeRed?.stop();
+      if (temp) rmSync(temp, { recursive: true, force: true });
+    });
+
+    it('serves each catalog in the language the editor asks for (GET /locales/<set>?lng=)', async () => {
+      for (const type of types) {
+        for (const lang of ['en-US', ...translations]) {
+          const served = await adminApi<Catalog>(nodeRed!.url, `/locales/${pack.name}/${type}?lng=${lang}`);
+          const expected = texts(catalog(lang, type)).get(`${type}.paletteLabel`);
+          assert.equal(texts(served).get(`${type}.paletteLabel`), expected, `${lang} ${type}`);
+        }
+      }
+    });
+
+    it('serves the help in the language of Accept-Language (GET /nodes)', async () => {
+      for (const lang of translations) {
+        const html = await adminApi<string>(nodeRed!.url, '/nodes', { accept: 'text/html', headers: { 'Accept-Language': lang } });
+        for (const type of types) assert.ok(html.includes(help(lang, type)), `${lang} help of ${type}`);
+      }
+    });
+  });
+});
