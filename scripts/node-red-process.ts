@@ -31,6 +31,8 @@ export interface NodeRedOptions {
   startTimeoutMs?: number;
   /** Options for node itself, before red.js (e.g. `--inspect=127.0.0.1:0`). */
   nodeArgs?: string[];
+  /** Another Node-RED's red.js and the node executable to run it with; by default the repo's, on this node. */
+  runtime?: { redScript: string; node: string };
 }
 
 /** red.js of the Node-RED this repo depends on. */
@@ -148,7 +150,8 @@ export interface LaunchedNodeRed extends NodeRed {
  */
 export function launchNodeRed(options: NodeRedOptions): LaunchedNodeRed {
   const stdio = options.stdio ?? 'pipe';
-  const child = spawn(process.execPath, [...(options.nodeArgs ?? []), nodeRedScript(), '-u', options.userDir, '-p', String(options.port)], {
+  const { redScript, node: executable } = options.runtime ?? { redScript: nodeRedScript(), node: process.execPath };
+  const child = spawn(executable, [...(options.nodeArgs ?? []), redScript, '-u', options.userDir, '-p', String(options.port)], {
     stdio: ['ignore', stdio, stdio],
     env: options.env ?? process.env,
   });
