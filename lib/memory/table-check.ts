@@ -69,7 +69,7 @@ export function checkTable(tableName: string, table: TableDescription, ttl: Time
   const actualKeys = keyWording(table.KeySchema, types);
   const keys: TableCheck =
     requiredKeys === actualKeys
-      ? { check: 'keys', state: 'ok', detail: `keys: ${actualKeys}` }
+      ? { check: 'keys', state: 'ok', detail: actualKeys }
       : { check: 'keys', state: 'fail', detail: `the table's keys are ${actualKeys}; this pack needs ${requiredKeys}: use another table name, or let Create table make one` };
 
   const requiredIndex = required.GlobalSecondaryIndexes!.find((i) => i.IndexName === userIndex)!;
@@ -96,7 +96,7 @@ export function checkTable(tableName: string, table: TableDescription, ttl: Time
       detail: `index ${userIndex} projects ${index.Projection?.ProjectionType ?? 'nothing'}; this pack needs ${requiredProjection}`,
     };
   } else {
-    indexCheck = { check: 'index', state: 'ok', detail: `index ${userIndex}: ${requiredIndexKeys}, projection ${requiredProjection}` };
+    indexCheck = { check: 'index', state: 'ok', detail: `${userIndex}: ${requiredIndexKeys}, projection ${requiredProjection}` };
   }
   return [statusCheck(tableName, table.TableStatus), keys, indexCheck, ttlCheck(ttl)];
 }
