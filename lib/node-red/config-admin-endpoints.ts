@@ -66,9 +66,13 @@ function dialogValues(RED: NodeAPI, body: unknown): { settings: ConnectionSettin
   };
 }
 
-/** A message with every secret masked, in case an error quoted one. */
+/**
+ * A message with every secret masked, in case an error quoted one. Real secrets are long (40
+ * characters and more); masking a toy one such as DynamoDB Local's "local" would garble the
+ * endpoint `localhost` instead.
+ */
 function masked(message: string, secrets: string[]): string {
-  return secrets.reduce((m, secret) => m.split(secret).join('****'), message);
+  return secrets.filter((secret) => secret.length >= 8).reduce((m, secret) => m.split(secret).join('****'), message);
 }
 
 function summary(tableName: string, checks: TableCheck[], created: boolean): string {
