@@ -55,6 +55,8 @@ export function portInUse(port: number, host = '127.0.0.1'): Promise<boolean> {
 export interface SettingsOptions {
   /** Port written as the default when `PORT` is not set (the `-p` argument overrides it). */
   defaultPort?: number;
+  /** Node-RED's `adminAuth` setting (an editor login); none when absent. */
+  adminAuth?: object;
 }
 
 /**
@@ -76,8 +78,8 @@ module.exports = {
   // Encrypts flows_cred.json. Keep it: without it the stored credentials cannot be read.
   credentialSecret: ${JSON.stringify(secret)},
   uiPort: Number(process.env.PORT) || ${options.defaultPort ?? 1880},
-  // Only this machine can reach the editor (there is no admin login).
-  uiHost: '127.0.0.1',
+  // Only this machine can reach the editor.
+  uiHost: '127.0.0.1',${options.adminAuth ? `\n  adminAuth: ${JSON.stringify(options.adminAuth)},` : ''}
   logging: { console: { level: 'info', metrics: false, audit: false } },
 };
 `,
@@ -130,7 +132,8 @@ async function waitForAdminApi(node: NodeRed, timeoutMs: number): Promise<void> 
     if (exitCode !== undefined) throw new Error(`Node-RED exited (${exitCode}) before it was ready:\n${node.output()}`);
     try {
       const response = await fetch(`${node.url}/settings`, { signal: AbortSignal.timeout(2_000) });
-      if (response.ok) return;
+      // 401: it answers, but wants a login (adminAuth).
+      if (response.ok || response.status === 401) return;
     } catch {
       // not listening yet
     }

@@ -7,7 +7,7 @@
  *
  * DynamoDB Local does not check request signatures, so the proxy may forward part of a batch.
  */
-import { createServer, request as httpRequest, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 
 export type Fault =
   | 'throttle'
@@ -26,6 +26,8 @@ export interface FaultProxy {
   rates: FaultRates;
   /** How many times each fault was injected, and how many requests were forwarded untouched. */
   counts: Record<Fault | 'forwarded', number>;
+  /** The headers of every request it received, in order (what a client really sent). */
+  headers: IncomingHttpHeaders[];
   close(): Promise<void>;
 }
 
@@ -76,7 +78,7 @@ export async function startFaultProxy(target: string, rates: FaultRates = {}, ra
   const counts: FaultProxy['counts'] = {
     throttle: 0, serverError: 0, drop: 0, lostResponse: 0, partialBatch: 0, latency: 0, forwarded: 0,
   };
-  const proxy: FaultProxy = { endpoint: '', rates, counts, close: async () => undefined };
+  const proxy: FaultProxy = { endpoint: '', rates, counts, headers: [], close: async () => undefined };
 
   function forward(req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
     return new Promise((resolve, reject) => {
@@ -107,6 +109,7 @@ export async function startFaultProxy(target: string, rates: FaultRates = {}, ra
   }
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    proxy.headers.push(req.headers);
     const body = await readBody(req);
     const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
     if (random() < (proxy.rates.latency ?? 0)) {

@@ -9,6 +9,8 @@ declare module 'node-red-node-test-helper' {
     startServer(done: () => void): void;
     stopServer(done: () => void): void;
     settings(settings: Record<string, unknown>): void;
+    /** A supertest request on the admin app (the one RED.httpAdmin routes go to). */
+    request(): { post(path: string): { send(body: object): PromiseLike<{ status: number; body: unknown }> } };
   }
   const helper: TestHelper;
   export = helper;
