@@ -23,16 +23,18 @@ export type Sent =
   | 'TransactWriteCommand.ConditionCheck'
   | 'QueryCommand.IndexName'
   | 'DescribeTableCommand'
+  | 'DescribeTimeToLiveCommand'
   | 'waitUntilTableExists'
   | 'CreateTableCommand'
   | 'UpdateTimeToLiveCommand';
 
 /**
  * Which resource a permission applies to: the table's items, the user index, or the table itself,
- * only for the config node's "Create the table if it is missing" option (an operator who creates
- * the table another way drops that statement).
+ * only for setting the table up: the config node's "Create the table if it is missing" option and
+ * its dialog's Test connection and Create table buttons (an operator who creates the table another
+ * way drops that statement).
  */
-export type AccessScope = 'items' | 'index' | 'createTableOption';
+export type AccessScope = 'items' | 'index' | 'tableSetup';
 
 export interface TableAccess {
   action: `dynamodb:${string}`;
@@ -98,20 +100,26 @@ export const tableAccess: TableAccess[] = [
   },
   {
     action: 'dynamodb:DescribeTable',
-    scope: 'createTableOption',
+    scope: 'tableSetup',
     sentAs: ['DescribeTableCommand', 'waitUntilTableExists'],
-    neededBy: 'create-table option: does the table exist, is it active',
+    neededBy: 'create-table option and the Test connection / Create table buttons: does the table exist, is it active, its keys and index',
+  },
+  {
+    action: 'dynamodb:DescribeTimeToLive',
+    scope: 'tableSetup',
+    sentAs: ['DescribeTimeToLiveCommand'],
+    neededBy: 'Test connection / Create table buttons: TTL status',
   },
   {
     action: 'dynamodb:CreateTable',
-    scope: 'createTableOption',
+    scope: 'tableSetup',
     sentAs: ['CreateTableCommand'],
-    neededBy: 'create-table option, when the table is missing',
+    neededBy: 'create-table option and the Create table button, when the table is missing',
   },
   {
     action: 'dynamodb:UpdateTimeToLive',
-    scope: 'createTableOption',
+    scope: 'tableSetup',
     sentAs: ['UpdateTimeToLiveCommand'],
-    neededBy: 'create-table option: TTL on the new table',
+    neededBy: 'create-table option and the Create table button: TTL on the new table',
   },
 ];

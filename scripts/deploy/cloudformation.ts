@@ -38,16 +38,16 @@ export function cloudFormationTemplate() {
         AllowedPattern: kmsKeyArnPattern,
         Description: 'ARN of a customer managed KMS key to encrypt the table with; empty: the AWS owned key (no KMS charges)',
       },
-      AllowCreateTableOption: {
+      AllowTableSetup: {
         Type: 'String',
         AllowedValues: ['false', 'true'],
         Default: 'false',
-        Description: "'true' adds the statement the connection's \"Create the table if it is missing\" option needs; the stack made the table, so leave that option off",
+        Description: "'true' adds the statement the connection's \"Create the table if it is missing\" option and its Test connection / Create table buttons need; the stack made the table, so leave that option off",
       },
     },
     Conditions: {
       UseCustomerManagedKey: { 'Fn::Not': [{ 'Fn::Equals': [kmsKey, ''] }] },
-      CreateTableOptionAllowed: { 'Fn::Equals': [{ Ref: 'AllowCreateTableOption' }, 'true'] },
+      TableSetupAllowed: { 'Fn::Equals': [{ Ref: 'AllowTableSetup' }, 'true'] },
     },
     Resources: {
       MemoryTable: {
@@ -77,7 +77,7 @@ export function cloudFormationTemplate() {
             Statement: [
               statement('items', resources),
               statement('index', resources),
-              { 'Fn::If': ['CreateTableOptionAllowed', statement('createTableOption', resources), noValue] },
+              { 'Fn::If': ['TableSetupAllowed', statement('tableSetup', resources), noValue] },
               { 'Fn::If': ['UseCustomerManagedKey', useTableKey(), noValue] },
             ],
           },

@@ -10,7 +10,7 @@ import { defaultTableName, prefix, userIndex } from '../../lib/memory/table-layo
 export const statementIds: Record<AccessScope, string> = {
   items: 'ChatMemoryItems',
   index: 'ChatMemoryUserIndex',
-  createTableOption: 'CreateTableOptionOnly',
+  tableSetup: 'TableSetup',
 };
 
 export interface Statement<Resource> {
@@ -43,7 +43,7 @@ const patternResources: Resources<string> = { table: tableArn, index: `${tableAr
 export function iamPolicy() {
   return {
     Version: '2012-10-17',
-    Statement: (['items', 'index', 'createTableOption'] as const).map((scope) => statement(scope, patternResources)),
+    Statement: (['items', 'index', 'tableSetup'] as const).map((scope) => statement(scope, patternResources)),
   };
 }
 

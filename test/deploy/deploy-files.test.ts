@@ -87,7 +87,7 @@ describe('deploy files', () => {
   it('the policy has one statement per scope, on the table or its index, and never Scan or DeleteTable', () => {
     const policy = JSON.parse(read('deploy/iam-policy.json')) as { Statement: Statement[] };
     const table = 'arn:aws:dynamodb:*:*:table/chat-memory';
-    const expected: Record<AccessScope, string> = { items: table, index: `${table}/index/${userIndex}`, createTableOption: table };
+    const expected: Record<AccessScope, string> = { items: table, index: `${table}/index/${userIndex}`, tableSetup: table };
     assert.deepEqual(
       policy.Statement.map((s) => s.Sid),
       (Object.keys(expected) as AccessScope[]).map((scope) => statementIds[scope]),
