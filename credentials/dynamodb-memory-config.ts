@@ -54,8 +54,10 @@ export = function register(RED: NodeAPI): void {
     const node = this as unknown as MemoryConfigNode;
     const credentials: ConfigCredentials = this.credentials ?? {};
     const tableName = def.table || defaults.table;
+    const region = def.region || defaults.region;
+    node.place = { tableName, region, ...(def.endpoint ? { endpoint: def.endpoint } : {}) };
     const connection = connect({
-      region: def.region || defaults.region,
+      region,
       ...(def.endpoint ? { endpoint: def.endpoint } : {}),
       authentication: authentication(def, credentials),
       requestTimeoutMs: positiveNumber(def.requestTimeoutMs, defaults.requestTimeoutMs)!,
