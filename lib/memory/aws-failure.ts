@@ -114,7 +114,7 @@ function validationReason(message: string): string {
   if (/type mismatch|key element does not match the schema|required keys? was not given a value/i.test(message)) {
     return "the table's keys are not the ones the memory nodes use: point the connection at a table made for them";
   }
-  if (/empty string/i.test(message)) return 'a key is an empty string';
+  if (/empty string/i.test(message)) return 'an empty string where DynamoDB does not allow one';
   const firstClause = message.split(/[:"'{[(=]/, 1)[0]!.trim().replace(/\.$/, '');
   return firstClause.length > 0 && firstClause.length <= 100 ? firstClause : 'the request was invalid';
 }
