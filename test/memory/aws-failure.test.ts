@@ -94,6 +94,14 @@ describe('explainAwsFailure', () => {
       assert.match(error.message, /session token has expired/);
     });
 
+    it('no credentials on the chain, and a region that is not a region name', () => {
+      const none = Object.assign(new Error('Could not load credentials from any providers'), { name: 'CredentialsProviderError', tryNextLink: false });
+      assert.equal(explained(none).code, 'no-credentials');
+      const region = explained(new Error('Region not accepted: region="eu west" is not a valid hostname component.'), { tableName: 't', region: 'eu west' });
+      assert.equal(region.code, 'wrong-region');
+      assert.match(region.message, /^"eu west" is not an AWS region/);
+    });
+
     it('throttling after the retries, by name or as a transaction cancelled for throttling', () => {
       const throttled = explained(new ProvisionedThroughputExceededException({ $metadata: metadata, message: 'Rate exceeded' }));
       assert.equal(throttled.code, 'throttled');
