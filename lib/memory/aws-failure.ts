@@ -124,6 +124,11 @@ function refusedAction(message: string): string | undefined {
   return /perform:\s*(dynamodb:[A-Za-z]+)/.exec(message)?.[1];
 }
 
+/** The state of an SDK waiter that gave up (its message is the waiter's result as JSON, responses included). */
+function waiterOutcome(message: string): string | undefined {
+  return /^\{"state":"([A-Z]+)"/.exec(message)?.[1];
+}
+
 function isAwsShaped(e: AwsShape): boolean {
   return (
     e.$metadata !== undefined ||
@@ -131,6 +136,7 @@ function isAwsShaped(e: AwsShape): boolean {
     timeoutNames.has(text(e.name)) ||
     networkCodes.has(text(e.code)) ||
     text(e.name) === 'CredentialsProviderError' ||
+    waiterOutcome(text(e.message)) !== undefined ||
     /^Region (not accepted|is missing)/.test(text(e.message))
   );
 }
@@ -193,6 +199,13 @@ export function explainAwsFailure(error: unknown, where: FailurePlace): Error {
   }
   if (networkCodes.has(code) && !timeoutNames.has(name)) {
     return fail('endpoint-unreachable', `cannot reach DynamoDB at ${shownEndpoint(where)}: check the endpoint and the network`);
+  }
+  const waiter = waiterOutcome(message);
+  if (waiter !== undefined) {
+    return fail(
+      waiter === 'TIMEOUT' ? 'timeout' : 'service-error',
+      `${table} did not become ready${waiter === 'TIMEOUT' ? ' in time' : ''}: DynamoDB may still be creating it; check the table, then send the msg again`,
+    );
   }
   if (timeoutNames.has(name)) {
     return fail(

@@ -177,6 +177,17 @@ describe('explainAwsFailure', () => {
       assert.match(slow.message, /did not answer in time/);
     });
 
+    it('a table that did not become ready: about the table, not the network, and none of the responses the waiter saw', () => {
+      const waiter = Object.assign(
+        new Error('{"state":"TIMEOUT","observedResponses":{"arn:aws:dynamodb:eu-west-1:123456789012:table/chat-memory CREATING":3},"reason":"Waiter has timed out"}'),
+        { name: 'TimeoutError' },
+      );
+      const error = explained(waiter);
+      assert.equal(error.code, 'timeout');
+      assert.match(error.message, /^table "chat-memory" did not become ready in time/);
+      assert.doesNotMatch(everything(error), /123456789012/);
+    });
+
     it('keeps no $response, no headers and no original error', () => {
       const error = explained(serviceError('ResourceNotFoundException', 'x'));
       assert.deepEqual(Object.getOwnPropertyNames(error).sort(), ['code', 'message', 'name', 'params', 'stack']);
