@@ -176,7 +176,7 @@ export function explainAwsFailure(error: unknown, where: FailurePlace): Error {
     if (action) params['iamAction'] = action;
     return fail(
       'access-denied',
-      `access denied: the credentials may not ${action ?? 'make this call'}${call} on ${table}: allow it in their IAM policy (deploy/iam-policy.json lists every action the nodes use)`,
+      `access denied: these credentials may not ${action ? `call ${action}` : 'make this call'}${call} on ${table}: allow it in their IAM policy (deploy/iam-policy.json lists every action the nodes use)`,
     );
   }
   if (expiredNames.has(name) || /security token .*expired/i.test(message)) {

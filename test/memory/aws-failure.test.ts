@@ -71,7 +71,7 @@ describe('explainAwsFailure', () => {
         ),
       );
       assert.equal(error.code, 'access-denied');
-      assert.match(error.message, /may not dynamodb:PutItem on table "chat-memory"/);
+      assert.match(error.message, /^access denied: these credentials may not call dynamodb:PutItem on table "chat-memory"/);
       assert.match(error.message, /deploy\/iam-policy\.json/);
       assert.equal(error.params['iamAction'], 'dynamodb:PutItem');
       assert.doesNotMatch(everything(error), /123456789012|arn:|bob/);
