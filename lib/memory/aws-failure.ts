@@ -168,8 +168,9 @@ export function explainAwsFailure(error: unknown, where: FailurePlace): Error {
   const fail = (failureCode: FailureCode, advice: string) => new MemoryServiceError(failureCode, advice, params);
 
   if (name === 'ResourceNotFoundException') {
-    const elsewhere = where.endpoint ? '' : ` (in ${where.region ?? 'us-east-1'}; if the table is in another region, set that region)`;
-    return fail('table-missing', `${table} is missing${elsewhere}: enable "create table" in the connection, or click Create table`);
+    // The advice first: the status shows only the start of the message.
+    const elsewhere = where.endpoint ? '' : ` (looked in ${where.region ?? 'us-east-1'}: if the table is in another region, set that region)`;
+    return fail('table-missing', `${table} is missing: enable "create table" in the connection, or click Create table${elsewhere}`);
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied') {
     const action = refusedAction(message);

@@ -55,7 +55,7 @@ describe('explainAwsFailure', () => {
       assert.equal(error.code, 'table-missing');
       assert.equal(
         error.message,
-        'table "chat-memory" is missing (in eu-west-1; if the table is in another region, set that region): enable "create table" in the connection, or click Create table',
+        'table "chat-memory" is missing: enable "create table" in the connection, or click Create table (looked in eu-west-1: if the table is in another region, set that region)',
       );
       assert.deepEqual(
         { ...error.params },
