@@ -27,7 +27,9 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const node = this as unknown as MemoryConfigNode;
     const tableName = tableNameOf(def);
-    const connection = connect(connectionOptions(def, this.credentials ?? {}));
+    const options = connectionOptions(def, this.credentials ?? {});
+    node.place = { tableName, region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+    const connection = connect(options);
     const defaultTtlDays = positiveNumber(def.ttlDays, undefined);
     const memory = new ChatMemory({
       documents: connection.documents,

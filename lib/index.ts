@@ -9,6 +9,7 @@ export { parseContextRequest, parseStatsRequest, type ContextRequest, type Stats
 export { parseSummaryRequest, type SummaryRequest } from './schemas/summary-request';
 export { connect, type Authentication, type Connection, type ConnectionOptions } from './memory/connection';
 export { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from './memory/errors';
+export { explainAwsFailure, MemoryServiceError, type FailureCode, type FailurePlace } from './memory/aws-failure';
 export {
   MemoryGraph, type MemoryGraphOptions, type EntityRecord, type EdgeRecord, type NeighbourEdge, type NeighboursResult,
   type RelationsResult, type UnlinkMode, type UnlinkResult,

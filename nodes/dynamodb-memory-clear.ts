@@ -6,7 +6,7 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseClearRequest, parseForgetRequest } from '../lib/schemas/clear-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface ClearDef extends MemoryNodeDef {
@@ -42,7 +42,7 @@ export = function register(RED: NodeAPI): void {
       msg.payload = deleted.messages;
       msg.memory = { sessionId: request.sessionId, deleted };
       return RED._('dynamodb-memory-clear.status.cleared', { count: deleted.messages });
-    });
+    }, connectionPlace(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-clear', DynamoDBMemoryClear);
 };

@@ -9,7 +9,7 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseContextRequest, parseStatsRequest } from '../lib/schemas/context-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { configuredNumber, definedFields, evaluateOptional } from '../lib/node-red/typed-property';
 
 interface ContextDef extends MemoryNodeDef {
@@ -92,7 +92,7 @@ export = function register(RED: NodeAPI): void {
         payload: { summary: due.summary, messages: due.messages, transcript: due.transcript, uncovered: due.uncovered },
       };
       return { status: `${status} ${RED._('dynamodb-memory-context.status.summaryDue')}`, outputs: [msg, summaryMsg as NodeMessage] };
-    });
+    }, connectionPlace(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-context', DynamoDBMemoryContext);
 };

@@ -15,7 +15,7 @@ import {
   type GraphOperation,
 } from '../lib/schemas/graph-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { definedFields, evaluateOptional } from '../lib/node-red/typed-property';
 
 interface GraphDef extends MemoryNodeDef {
@@ -43,7 +43,7 @@ export = function register(RED: NodeAPI): void {
           : parseUserScope(definedFields({ userId: await evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }) }));
       const input = { payload: msg.payload };
       return run(operation, scope, input, msg);
-    });
+    }, connectionPlace(RED, def.memory));
 
     const run = async (operation: GraphOperation, scope: GraphScope, input: unknown, msg: GraphMsg): Promise<string> => {
       switch (operation) {

@@ -10,7 +10,7 @@ import { contentText } from '../lib/memory/tokens';
 import { parseHistoryRequest } from '../lib/schemas/history-request';
 import { parseSessionsRequest } from '../lib/schemas/sessions-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface HistoryDef extends MemoryNodeDef {
@@ -80,7 +80,7 @@ export = function register(RED: NodeAPI): void {
       const records = await memory.history(request);
       RED.util.setMessageProperty(msg, property, formatted(records, def.format), true);
       return RED._('dynamodb-memory-history.status.loaded', { count: records.length });
-    });
+    }, connectionPlace(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-history', DynamoDBMemoryHistory);
 };

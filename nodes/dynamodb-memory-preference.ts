@@ -12,7 +12,7 @@ import {
   parsePreferenceSetRequest,
 } from '../lib/schemas/preference-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface PreferenceDef extends MemoryNodeDef {
@@ -78,7 +78,7 @@ export = function register(RED: NodeAPI): void {
           return RED._('dynamodb-memory-preference.status.history', { count: result.changes.length });
         }
       }
-    });
+    }, connectionPlace(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-preference', DynamoDBMemoryPreference);
 };

@@ -7,7 +7,7 @@ import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseStoreRequest } from '../lib/schemas/store-request';
 import { parseSummaryRequest } from '../lib/schemas/summary-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface StoreDef extends MemoryNodeDef {
@@ -58,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       return records.length === stored
         ? RED._('dynamodb-memory-store.status.stored', { count: stored })
         : RED._('dynamodb-memory-store.status.storedWithDuplicates', { count: stored, duplicates: records.length - stored });
-    });
+    }, connectionPlace(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-store', DynamoDBMemoryStore);
 };

@@ -1,9 +1,11 @@
 /**
  * The one way a memory node handles a message: a blue status while it works, then green with what it
  * did and the msg sent on, or red with the reason and `done(err)` so a Catch node gets it. Nothing
- * thrown here can reach the runtime.
+ * thrown here can reach the runtime. SDK and network failures are put in plain language on the way
+ * (explainAwsFailure), so no status, Catch msg or log line carries the SDK's request data.
  */
 import type { Node, NodeMessage } from 'node-red';
+import { explainAwsFailure, type FailurePlace } from '../memory/aws-failure';
 
 /**
  * What the work did: the status text (the msg goes out on output 1), or the status text and one
@@ -20,7 +22,11 @@ function shorten(text: string): string {
   return text.length <= maxStatusLength ? text : text.slice(0, maxStatusLength - 1) + '…';
 }
 
-export function handleMessages(node: Node, workingText: string, work: MessageWork): void {
+/**
+ * place: where the node's connection points (connectionPlace in memory-config.ts); undefined when
+ * the node has none, and then no DynamoDB call can have failed.
+ */
+export function handleMessages(node: Node, workingText: string, work: MessageWork, place: () => FailurePlace | undefined): void {
   // Exactly three parameters: that is how the runtime knows this handler calls done.
   node.on('input', (msg: NodeMessage, send: (msg: NodeMessage | Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
     node.status({ fill: 'blue', shape: 'dot', text: workingText });
@@ -32,7 +38,7 @@ export function handleMessages(node: Node, workingText: string, work: MessageWor
         done();
       },
       (error: unknown) => {
-        const failure = error instanceof Error ? error : new Error(String(error));
+        const failure = explainAwsFailure(error, place() ?? { tableName: '' });
         node.status({ fill: 'red', shape: 'ring', text: shorten(failure.message) });
         done(failure);
       },

@@ -1,11 +1,14 @@
 /** What a memory node needs from its config node, and how it finds it. */
 import type { Node, NodeAPI } from 'node-red';
+import type { FailurePlace } from '../memory/aws-failure';
 import type { ChatMemory } from '../memory/chat-memory';
 import { MemoryInputError } from '../memory/errors';
 
 export interface MemoryConfigNode extends Node {
   /** The memory on this connection; the first call creates the table when the node is set to. */
   memory(): Promise<ChatMemory>;
+  /** The table, region and endpoint of this connection, to explain its failures. */
+  place: FailurePlace;
 }
 
 /** The settings every memory node has. */
@@ -23,4 +26,9 @@ export function memoryFor(RED: NodeAPI, configId: string): Promise<ChatMemory> {
     return Promise.reject(new MemoryInputError('no DynamoDB memory connection is set: open the node and choose one'));
   }
   return config.memory();
+}
+
+/** Where the connection's calls go, looked up when a failure needs explaining (undefined: no connection set). */
+export function connectionPlace(RED: NodeAPI, configId: string): () => FailurePlace | undefined {
+  return () => (RED.nodes.getNode(configId) as MemoryConfigNode | null)?.place;
 }

@@ -191,7 +191,7 @@ describe('memory nodes', () => {
       await unloadFlow();
       const wrong = await loadMemoryFlow(nodes, { credentials: { accessKeyId: 'not-alphanumeric', secretAccessKey: 'x' } });
       const outcome = await wrong.run('store', { sessionId: 's', payload: 'hello' });
-      assert.match(outcome.error ?? '', /Access Key ID or security token is invalid/);
+      assert.match(outcome.error ?? '', /the access key id or secret is wrong/);
       await unloadFlow();
       const right = await loadMemoryFlow(nodes, { credentials: { accessKeyId: 'local', secretAccessKey: 'local' } });
       assert.equal((await right.run('store', { sessionId: 's', payload: 'hello' })).error, undefined);

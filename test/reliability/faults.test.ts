@@ -49,7 +49,7 @@ describe('through the fault-injecting proxy', function () {
       proxy.rates = { throttle: 1 };
       const before = proxy.counts.throttle;
       const outcome = await flow.run('store', { sessionId: 's', payload: 'hi' });
-      assert.match(outcome.error ?? '', /Injected: (throughput|rate) exceeded/);
+      assert.match(outcome.error ?? '', /DynamoDB is throttling: retries exhausted/);
       attemptsSeen.push(proxy.counts.throttle - before);
       proxy.rates = {};
       await unloadFlow();

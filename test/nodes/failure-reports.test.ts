@@ -1,0 +1,33 @@
+/** SDK failures reach the node status and Catch in plain language (explainAwsFailure via handleMessages). */
+import assert from 'node:assert/strict';
+import { uniqueName } from '../support/memory-table';
+import { loadMemoryFlow, startNodeRed, stopNodeRed, unloadFlow } from '../support/node-flow';
+
+describe('failure reports', () => {
+  before(startNodeRed);
+  after(stopNodeRed);
+  afterEach(unloadFlow);
+
+  it('a store on a missing table, create table off: red status and Catch say how to create it', async () => {
+    const missing = uniqueName('missing');
+    const flow = await loadMemoryFlow([{ id: 'store', type: 'dynamodb-memory-store' }], { config: { table: missing, createTable: false } });
+    const outcome = await flow.run('store', { sessionId: 's', payload: 'hello' });
+    const advice = `table "${missing}" is missing: enable "create table" in the connection, or click Create table`;
+    assert.equal(outcome.error, `MemoryServiceError: ${advice}`);
+    const catchError = outcome.caught?.['error'] as { message: string; stack?: string };
+    assert.doesNotMatch(JSON.stringify(catchError), /\$response|\$metadata|ResourceNotFoundException: /);
+    const status = flow.lastStatus('store');
+    assert.equal(status?.fill, 'red');
+    assert.equal(status?.text, `${advice.slice(0, 59)}…`);
+  });
+
+  it("the config node's table creation fails the same way: wrong keys, in plain words", async () => {
+    const flow = await loadMemoryFlow([{ id: 'history', type: 'dynamodb-memory-history' }], {
+      config: { table: uniqueName('never'), createTable: true },
+      credentials: { accessKeyId: 'not-alphanumeric', secretAccessKey: 'x' },
+    });
+    const outcome = await flow.run('history', { sessionId: 's' });
+    assert.equal(outcome.error, "MemoryServiceError: the access key id or secret is wrong: check the connection's credentials");
+    assert.equal(flow.lastStatus('history')?.fill, 'red');
+  });
+});
