@@ -125,12 +125,24 @@ export class NodeRedEditor {
 
   /**
    * Clicks the tray's Done (node) or Add/Update (config node) button and waits until that tray is
-   * gone: the button's id is unique to its kind of tray.
+   * gone (the button's id is unique to its kind of tray) and, after a config node's, until the
+   * node's tray has slid back in.
    */
   async closeTray(buttonId: 'node-dialog-ok' | 'node-config-dialog-ok'): Promise<void> {
     const button = this.page.locator(`#${buttonId}`);
     await button.click();
     await button.waitFor({ state: 'detached' });
+    if (buttonId === 'node-config-dialog-ok') await this.trayOpened('#node-dialog-ok');
+  }
+
+  /** Scrolls a textarea so that the first line holding `text` is near its top, as a reader would. */
+  async scrollTextareaTo(textarea: Locator, text: string): Promise<void> {
+    await textarea.evaluate((element, needle) => {
+      const area = element as unknown as { value: string; scrollTop: number; scrollHeight: number };
+      const lines = area.value.split('\n');
+      const line = lines.findIndex((l) => l.includes(needle));
+      area.scrollTop = (area.scrollHeight * Math.max(0, line - 3)) / lines.length;
+    }, text);
   }
 
   /** Sets a TypedInput (the widget inside `container`) to a type from its menu and types the value. */

@@ -114,10 +114,10 @@ describe('the editor in Chromium', function () {
   });
 
   it('builds inject → store message → load history → debug by dragging nodes and wires', async () => {
-    ids.inject = await editor.dropFromPalette('inject', 110, 120);
-    ids.store = await editor.dropFromPalette('dynamodb-memory-store', 310, 120);
-    ids.history = await editor.dropFromPalette('dynamodb-memory-history', 510, 120);
-    ids.debug = await editor.dropFromPalette('debug', 710, 120);
+    ids.inject = await editor.dropFromPalette('inject', 170, 140);
+    ids.store = await editor.dropFromPalette('dynamodb-memory-store', 370, 140);
+    ids.history = await editor.dropFromPalette('dynamodb-memory-history', 570, 140);
+    ids.debug = await editor.dropFromPalette('debug', 770, 140);
     await editor.screenshot('nodes-dropped');
     await editor.wire(ids.inject, ids.store);
     await editor.wire(ids.store, ids.history);
@@ -226,7 +226,8 @@ describe('the editor in Chromium', function () {
     const json = page.locator('#red-ui-clipboard-dialog-export-text');
     await json.waitFor();
     const exported = await json.inputValue();
-    await editor.screenshot('export-json');
+    await editor.scrollTextareaTo(json, `"type": "${configType}"`);
+    await editor.screenshot('export-json-connection-without-keys');
     const flow = JSON.parse(exported) as FlowNode[];
     const config = flow.find((node) => node.type === configType);
     assert.ok(config, 'the connection is exported with the nodes that use it');
