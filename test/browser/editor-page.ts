@@ -33,8 +33,13 @@ export class NodeRedEditor {
   async screenshot(name: string): Promise<string> {
     this.shots += 1;
     const file = join(this.screenshotDir, `${String(this.shots).padStart(2, '0')}-${name}.png`);
-    // The pointer's hover tooltips would cover what the screenshot is for.
+    // Hover tooltips would cover what the screenshot is for: move the pointer away and give them a
+    // moment to close (they are cosmetic, so one that stays does not fail the test).
     await this.page.mouse.move(5, 890);
+    const tooltips = this.page.locator('.red-ui-popover.red-ui-popover-size-small:visible');
+    for (let tries = 0; tries < 30 && (await tooltips.count()) > 0; tries += 1) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
     await this.page.screenshot({ path: file });
     return file;
   }
@@ -106,20 +111,10 @@ export class NodeRedEditor {
     return this.trayOpened('#node-config-dialog-ok');
   }
 
-  /**
-   * Waits until the tray with that button has slid in and stopped: a tray fills in its form while it
-   * moves, and a click in that time can be undone by it.
-   */
+  /** Waits until the tray with that button has slid in: it fills in its form while it moves. */
   private async trayOpened(button: string): Promise<Locator> {
     const tray = this.tray().filter({ has: this.page.locator(button) });
-    let last = '';
-    await poll('the edit tray to open', async () => {
-      const now = JSON.stringify(await tray.boundingBox());
-      const still = now === last && now !== 'null';
-      last = now;
-      if (!still) await new Promise((resolve) => setTimeout(resolve, 300));
-      return still ? true : undefined;
-    });
+    await untilStill(tray, 'the edit tray to open');
     return tray;
   }
 
@@ -152,10 +147,15 @@ export class NodeRedEditor {
     await container.locator('input.red-ui-typedInput-input').fill(value);
   }
 
-  /** Clicks Deploy and waits for the editor's "Successfully deployed" notification. */
+  /** Clicks Deploy and waits until the editor has said "Successfully deployed" and is usable again. */
   async deploy(): Promise<void> {
     await this.page.locator('#red-ui-header-button-deploy').click();
-    await this.page.locator('.red-ui-notification').filter({ hasText: 'Successfully deployed' }).waitFor();
+    const notice = this.page.locator('.red-ui-notification').filter({ hasText: 'Successfully deployed' });
+    await notice.waitFor();
+    // The editor is shaded while the deploy is in flight.
+    await this.page.locator('#red-ui-editor-shade').waitFor({ state: 'hidden' });
+    await this.page.locator('#red-ui-header-button-deploy .red-ui-deploy-button-spinner').waitFor({ state: 'hidden' });
+    await untilStill(notice, 'the deploy notice to slide in');
   }
 
   /** Opens a sidebar tab by its button in the sidebar's tab bar (e.g. 'debug', 'help'). */
@@ -175,6 +175,18 @@ async function box(locator: Locator): Promise<Box> {
 
 function centre(b: Box): { x: number; y: number } {
   return { x: b.x + b.width / 2, y: b.y + b.height / 2 };
+}
+
+/** Waits until the element has been in the same place for two looks in a row (an animation ended). */
+async function untilStill(locator: Locator, what: string): Promise<void> {
+  let last = '';
+  await poll(what, async () => {
+    const now = JSON.stringify(await locator.boundingBox());
+    const still = now === last && now !== 'null';
+    last = now;
+    if (!still) await new Promise((resolve) => setTimeout(resolve, 300));
+    return still ? true : undefined;
+  });
 }
 
 /** Polls until `check` gives a value; throws naming what it waited for. */

@@ -1,7 +1,7 @@
 /**
  * The Node-RED editor in real Chromium, against a real Node-RED that loads this pack and the test
  * run's DynamoDB Local: a person's first session, from the palette to an exported flow. Each step
- * saves a screenshot under test-output/screenshots/ (listed, with what it shows, in the README).
+ * saves a screenshot under test-output/screenshots/ (docs/browser-tests.md lists them and what they show).
  * The steps build on each other; after a failed one the rest are skipped.
  */
 import assert from 'node:assert/strict';
