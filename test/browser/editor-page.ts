@@ -9,6 +9,7 @@ import type { Browser, Locator, Page } from 'playwright-core';
 
 /** How long one editor action may take: the machine running the tests can be slow and shared. */
 const actionTimeoutMs = 60_000;
+const viewport = { width: 1400, height: 900 };
 
 export class NodeRedEditor {
   private shots = 0;
@@ -21,7 +22,7 @@ export class NodeRedEditor {
   /** Opens the editor in a new browser context (a fresh profile) and waits for the palette. */
   static async open(browser: Browser, url: string, screenshotDir: string): Promise<NodeRedEditor> {
     mkdirSync(screenshotDir, { recursive: true });
-    const context = await browser.newContext({ viewport: { width: 1400, height: 900 } });
+    const context = await browser.newContext({ viewport });
     context.setDefaultTimeout(actionTimeoutMs);
     const page = await context.newPage();
     await page.goto(`${url}/`);
@@ -29,19 +30,18 @@ export class NodeRedEditor {
     return new NodeRedEditor(page, screenshotDir);
   }
 
-  /** Saves the page as NN-name.png, numbered in the order taken; returns the file's path. */
-  async screenshot(name: string): Promise<string> {
+  /** Saves the page as NN-name.png, numbered in the order taken. */
+  async screenshot(name: string): Promise<void> {
     this.shots += 1;
     const file = join(this.screenshotDir, `${String(this.shots).padStart(2, '0')}-${name}.png`);
     // Hover tooltips would cover what the screenshot is for: move the pointer away and give them a
     // moment to close (they are cosmetic, so one that stays does not fail the test).
-    await this.page.mouse.move(5, 890);
+    await this.page.mouse.move(5, viewport.height - 10);
     const tooltips = this.page.locator('.red-ui-popover.red-ui-popover-size-small:visible');
     for (let tries = 0; tries < 30 && (await tooltips.count()) > 0; tries += 1) {
       await new Promise((resolve) => setTimeout(resolve, 100));
     }
     await this.page.screenshot({ path: file });
-    return file;
   }
 
   paletteNode(type: string): Locator {
