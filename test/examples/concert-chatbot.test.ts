@@ -5,29 +5,23 @@
  */
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { freePort } from '../../scripts/dynamodb-local';
-import { deployFlows, startNodeRed, writeSettingsIfAbsent, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { deployFlows, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
+import { startLinkedNodeRed, repoRoot as root, type LinkedNodeRed } from '../support/linked-node-red';
 import { localCredentials, uniqueName } from '../support/memory-table';
 import { dynamoDBLocal } from '../support/root-hooks';
 
-const root = resolve(__dirname, '..', '..', '..');
 const example = JSON.parse(readFileSync(join(root, 'examples', 'concert-chatbot.json'), 'utf8')) as FlowNode[];
 
 describe('example: concert chatbot', function () {
-  let temp: string;
+  let linked: LinkedNodeRed | undefined;
   let nodeRed: NodeRed | undefined;
 
   before(async function () {
     this.timeout(180_000);
-    temp = mkdtempSync(join(tmpdir(), 'flowmemory-concert-'));
-    const userDir = join(temp, 'user');
-    mkdirSync(join(userDir, 'node_modules', '@flowmemory'), { recursive: true });
-    symlinkSync(root, join(userDir, 'node_modules', '@flowmemory', 'node-red-dynamodb'), 'junction');
-    writeSettingsIfAbsent(userDir);
-    nodeRed = await startNodeRed({ userDir, port: await freePort(), startTimeoutMs: 120_000 });
+    linked = await startLinkedNodeRed('flowmemory-concert-');
+    nodeRed = linked.nodeRed;
     const flow = example.map((node) =>
       node.type === 'dynamodb-memory-config'
         ? { ...node, endpoint: dynamoDBLocal().endpoint, table: uniqueName('concert'), authType: 'keys', credentials: localCredentials }
@@ -44,8 +38,7 @@ describe('example: concert chatbot', function () {
 
   after(async function () {
     this.timeout(60_000);
-    await nodeRed?.stop();
-    if (temp) rmSync(temp, { recursive: true, force: true });
+    await linked?.stop();
   });
 
   /** One chat turn over HTTP, as the page sends it. */

@@ -1,0 +1,42 @@
+/**
+ * A real Node-RED (a child process) on a fresh temporary user directory whose node_modules links to
+ * this repo, the way `npm start` runs it: Node-RED loads the pack from the repo's dist/.
+ */
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { freePort } from '../../scripts/dynamodb-local';
+import { startNodeRed, writeSettingsIfAbsent, type NodeRed } from '../../scripts/node-red-process';
+
+/** The repo's root (this file runs from dist/test/support/). */
+export const repoRoot = resolve(__dirname, '..', '..', '..');
+
+export interface LinkedNodeRed {
+  nodeRed: NodeRed;
+  userDir: string;
+  /** Stops Node-RED and deletes the user directory. */
+  stop(): Promise<void>;
+}
+
+export async function startLinkedNodeRed(tempPrefix: string): Promise<LinkedNodeRed> {
+  const temp = mkdtempSync(join(tmpdir(), tempPrefix));
+  const userDir = join(temp, 'user');
+  mkdirSync(join(userDir, 'node_modules', '@flowmemory'), { recursive: true });
+  symlinkSync(repoRoot, join(userDir, 'node_modules', '@flowmemory', 'node-red-dynamodb'), 'junction');
+  writeSettingsIfAbsent(userDir);
+  let nodeRed: NodeRed;
+  try {
+    nodeRed = await startNodeRed({ userDir, port: await freePort(), startTimeoutMs: 120_000 });
+  } catch (error) {
+    rmSync(temp, { recursive: true, force: true });
+    throw error;
+  }
+  return {
+    nodeRed,
+    userDir,
+    stop: async () => {
+      await nodeRed.stop();
+      rmSync(temp, { recursive: true, force: true });
+    },
+  };
+}
