@@ -10,6 +10,8 @@ export { parseSummaryRequest, type SummaryRequest } from './schemas/summary-requ
 export { connect, type Authentication, type Connection, type ConnectionOptions } from './memory/connection';
 export { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from './memory/errors';
 export { explainAwsFailure, MemoryServiceError, type FailureCode, type FailurePlace } from './memory/aws-failure';
+// A MemoryServiceError's `text` and `values`, to show its message in another language.
+export { failureTexts, fillIn, type FailureText } from './memory/failure-texts';
 export {
   MemoryGraph, type MemoryGraphOptions, type EntityRecord, type EdgeRecord, type NeighbourEdge, type NeighboursResult,
   type RelationsResult, type UnlinkMode, type UnlinkResult,

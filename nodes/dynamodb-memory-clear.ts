@@ -30,7 +30,7 @@ export = function register(RED: NodeAPI): void {
       msg.memory = { userId: request.userId, ...result };
       return RED._('dynamodb-memory-clear.status.forgot', { count: result.items });
     };
-    handleMessages(this, RED._('dynamodb-memory-clear.status.clearing'), async (msg: NodeMessage & { memory?: unknown }) => {
+    handleMessages(RED, this, RED._('dynamodb-memory-clear.status.clearing'), async (msg: NodeMessage & { memory?: unknown }) => {
       if (def.scope === 'user') return forgetUser(msg);
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),

@@ -45,7 +45,7 @@ export = function register(RED: NodeAPI): void {
       summary: configuredNumber(def.shareSummary),
       history: configuredNumber(def.shareHistory),
     });
-    handleMessages(this, RED._('dynamodb-memory-context.status.building'), async (msg: ContextMsg) => {
+    handleMessages(RED, this, RED._('dynamodb-memory-context.status.building'), async (msg: ContextMsg) => {
       const [sessionId, userId] = await Promise.all([
         evaluateOptional(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
         evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),

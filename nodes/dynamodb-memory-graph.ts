@@ -33,7 +33,7 @@ type GraphMsg = NodeMessage & { operation?: unknown };
 export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryGraph(this: Node, def: GraphDef) {
     RED.nodes.createNode(this, def);
-    handleMessages(this, RED._('dynamodb-memory-graph.status.working'), async (msg: GraphMsg) => {
+    handleMessages(RED, this, RED._('dynamodb-memory-graph.status.working'), async (msg: GraphMsg) => {
       const { operation } = parseGraphOperation(
         definedFields({ operation: msg.operation ?? (def.operation === 'msg' ? undefined : def.operation) }),
       );

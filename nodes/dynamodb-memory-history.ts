@@ -60,7 +60,7 @@ export = function register(RED: NodeAPI): void {
       else delete msg.cursor;
       return RED._('dynamodb-memory-history.status.sessions', { count: page.sessions.length });
     };
-    handleMessages(this, RED._('dynamodb-memory-history.status.loading'), async (msg: HistoryMsg) => {
+    handleMessages(RED, this, RED._('dynamodb-memory-history.status.loading'), async (msg: HistoryMsg) => {
       if (def.mode === 'sessions') return listSessions(msg);
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),

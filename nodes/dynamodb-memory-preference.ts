@@ -32,7 +32,7 @@ export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryPreference(this: Node, def: PreferenceDef) {
     RED.nodes.createNode(this, def);
     const limit = configuredNumber(def.limit);
-    handleMessages(this, RED._('dynamodb-memory-preference.status.working'), async (msg: PreferenceMsg) => {
+    handleMessages(RED, this, RED._('dynamodb-memory-preference.status.working'), async (msg: PreferenceMsg) => {
       const operation = parsePreferenceOperation(msg.operation ?? def.operation);
       const [userId, key] = await Promise.all([
         evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),

@@ -28,7 +28,7 @@ export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryStore(this: Node, def: StoreDef) {
     RED.nodes.createNode(this, def);
     const ttlDays = configuredNumber(def.ttlDays);
-    handleMessages(this, RED._('dynamodb-memory-store.status.storing'), async (msg: StoreMsg) => {
+    handleMessages(RED, this, RED._('dynamodb-memory-store.status.storing'), async (msg: StoreMsg) => {
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
         evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),

@@ -57,6 +57,8 @@ export interface SettingsOptions {
   defaultPort?: number;
   /** Node-RED's `adminAuth` setting (an editor login); none when absent. */
   adminAuth?: object;
+  /** The runtime's language (`lang`: status texts, runtime errors); the system locale when absent. */
+  lang?: string;
 }
 
 /**
@@ -79,7 +81,9 @@ module.exports = {
   credentialSecret: ${JSON.stringify(secret)},
   uiPort: Number(process.env.PORT) || ${options.defaultPort ?? 1880},
   // Only this machine can reach the editor.
-  uiHost: '127.0.0.1',${options.adminAuth ? `\n  adminAuth: ${JSON.stringify(options.adminAuth)},` : ''}
+  uiHost: '127.0.0.1',${options.adminAuth ? `\n  adminAuth: ${JSON.stringify(options.adminAuth)},` : ''}${
+    options.lang ? `\n  lang: ${JSON.stringify(options.lang)},` : ''
+  }
   logging: { console: { level: 'info', metrics: false, audit: false } },
 };
 `,

@@ -5,6 +5,7 @@
  * for signature mismatches, the canonical request with its security token.
  */
 import { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from './errors';
+import { failureTexts, fillIn, type FailureText } from './failure-texts';
 
 export type FailureCode =
   | 'table-missing'
@@ -31,13 +32,19 @@ export interface FailurePlace {
 /** Values safe to show and log: names and numbers, never request data or secrets. */
 export type FailureParams = Readonly<Record<string, string | number>>;
 
-/** A DynamoDB call or the way to it failed; the message says what to do about it. */
+/**
+ * A DynamoDB call or the way to it failed; the message says what to do about it. `text` and
+ * `values` are what the message is made of, so it can be shown in another language; the message
+ * is the English one unless given.
+ */
 export class MemoryServiceError extends Error {
   override name = 'MemoryServiceError';
   constructor(
     readonly code: FailureCode,
-    message: string,
+    readonly text: FailureText,
+    readonly values: FailureParams,
     readonly params: FailureParams,
+    message = fillIn(failureTexts[text], values),
   ) {
     super(message);
   }
@@ -105,18 +112,18 @@ function shownEndpoint(where: FailurePlace): string {
 }
 
 /**
- * A validation message cut before anything that may echo the request: AWS puts values after a colon,
- * in quotes or brackets. Known messages get a plain reason instead.
+ * Why DynamoDB refused a request: a plain text for known messages, else the message cut before
+ * anything that may echo the request (AWS puts values after a colon, in quotes or brackets).
  */
-function validationReason(message: string): string {
-  if (/item size|item collection size/i.test(message)) return 'an item is larger than DynamoDB allows (400 KB)';
-  if (/size of (hash|range)key|key .*exceeded/i.test(message)) return 'a key is longer than DynamoDB allows';
+function validationReason(message: string): { text: FailureText; reason?: string } {
+  if (/item size|item collection size/i.test(message)) return { text: 'validation-item-size' };
+  if (/size of (hash|range)key|key .*exceeded/i.test(message)) return { text: 'validation-key-size' };
   if (/type mismatch|key element does not match the schema|required keys? was not given a value/i.test(message)) {
-    return "the table's keys are not the ones the memory nodes use: point the connection at a table made for them";
+    return { text: 'validation-key-schema' };
   }
-  if (/empty string/i.test(message)) return 'an empty string where DynamoDB does not allow one';
+  if (/empty string/i.test(message)) return { text: 'validation-empty-string' };
   const firstClause = message.split(/[:"'{[(=]/, 1)[0]!.trim().replace(/\.$/, '');
-  return firstClause.length > 0 && firstClause.length <= 100 ? firstClause : 'the request was invalid';
+  return firstClause.length > 0 && firstClause.length <= 100 ? { text: 'validation-reason', reason: firstClause } : { text: 'validation-invalid' };
 }
 
 /** The IAM action named in an AccessDenied message ("... not authorized to perform: dynamodb:PutItem on ..."). */
@@ -155,8 +162,6 @@ export function explainAwsFailure(error: unknown, where: FailurePlace): Error {
   const code = text(e.code);
   const message = text(e.message);
   const status = typeof e.$metadata?.httpStatusCode === 'number' ? e.$metadata.httpStatusCode : undefined;
-  const table = `table "${where.tableName}"`;
-  const call = where.action ? ` (${where.action})` : '';
   const params: Record<string, string | number> = { tableName: where.tableName, endpoint: shownEndpoint(where) };
   if (where.region) params['region'] = where.region;
   if (where.action) params['action'] = where.action;
@@ -165,67 +170,45 @@ export function explainAwsFailure(error: unknown, where: FailurePlace): Error {
   if (status !== undefined) params['httpStatusCode'] = status;
   if (typeof e.$metadata?.requestId === 'string') params['requestId'] = e.$metadata.requestId;
   if (typeof e.$metadata?.attempts === 'number') params['attempts'] = e.$metadata.attempts;
-  const fail = (failureCode: FailureCode, advice: string) => new MemoryServiceError(failureCode, advice, params);
+  const call = where.action ? ` (${where.action})` : '';
+  const fail = (failureCode: FailureCode, text: FailureText, more: Record<string, string> = {}) =>
+    new MemoryServiceError(failureCode, text, { ...params, call, ...more }, params);
 
   if (name === 'ResourceNotFoundException') {
     // The advice first: the status shows only the start of the message.
-    const elsewhere = where.endpoint ? '' : ` (looked in ${where.region ?? 'us-east-1'}: if the table is in another region, set that region)`;
-    return fail('table-missing', `${table} is missing: enable "create table" in the connection, or click Create table${elsewhere}`);
+    return where.endpoint
+      ? fail('table-missing', 'table-missing')
+      : fail('table-missing', 'table-missing-region', { region: where.region ?? 'us-east-1' });
   }
   if (name === 'AccessDeniedException' || name === 'AccessDenied') {
     const action = refusedAction(message);
     if (action) params['iamAction'] = action;
-    return fail(
-      'access-denied',
-      `access denied: these credentials may not ${action ? `call ${action}` : 'make this call'}${call} on ${table}: allow it in their IAM policy (deploy/iam-policy.json lists every action the nodes use)`,
-    );
+    return fail('access-denied', action ? 'access-denied-iam-action' : 'access-denied');
   }
-  if (expiredNames.has(name) || /security token .*expired/i.test(message)) {
-    return fail('expired-token', 'the session token has expired: enter fresh temporary credentials in the connection, or use the credential chain');
-  }
-  if (authenticationNames.has(name)) {
-    return fail('bad-keys', "the access key id or secret is wrong: check the connection's credentials");
-  }
-  if (name === 'CredentialsProviderError') {
-    return fail('no-credentials', 'no AWS credentials found: set access keys in the connection, or give Node-RED a role, profile or environment variables');
-  }
-  if (/^Region (not accepted|is missing)/.test(message)) {
-    return fail('wrong-region', `"${where.region ?? ''}" is not an AWS region: set the table's region in the connection, e.g. eu-west-1`);
-  }
+  if (expiredNames.has(name) || /security token .*expired/i.test(message)) return fail('expired-token', 'expired-token');
+  if (authenticationNames.has(name)) return fail('bad-keys', 'bad-keys');
+  if (name === 'CredentialsProviderError') return fail('no-credentials', 'no-credentials');
+  if (/^Region (not accepted|is missing)/.test(message)) return fail('wrong-region', 'wrong-region', { region: where.region ?? '' });
   if (code === 'ENOTFOUND' && !where.endpoint) {
-    return fail(
-      'wrong-region',
-      `cannot find ${shownEndpoint(where)}: check that "${where.region ?? 'us-east-1'}" is the table's AWS region, and the network`,
-    );
+    return fail('wrong-region', 'region-not-found', { region: where.region ?? 'us-east-1' });
   }
-  if (networkCodes.has(code) && !timeoutNames.has(name)) {
-    return fail('endpoint-unreachable', `cannot reach DynamoDB at ${shownEndpoint(where)}: check the endpoint and the network`);
-  }
+  if (networkCodes.has(code) && !timeoutNames.has(name)) return fail('endpoint-unreachable', 'endpoint-unreachable');
   const waiter = waiterOutcome(message);
   if (waiter !== undefined) {
-    return fail(
-      waiter === 'TIMEOUT' ? 'timeout' : 'service-error',
-      `${table} did not become ready${waiter === 'TIMEOUT' ? ' in time' : ''}: DynamoDB may still be creating it; check the table, then send the msg again`,
-    );
+    return waiter === 'TIMEOUT' ? fail('timeout', 'table-not-ready-in-time') : fail('service-error', 'table-not-ready');
   }
-  if (timeoutNames.has(name)) {
-    return fail(
-      'timeout',
-      `DynamoDB at ${shownEndpoint(where)} did not answer in time${call}: check the endpoint and the network, or raise the request timeout`,
-    );
-  }
+  if (timeoutNames.has(name)) return fail('timeout', 'timeout');
   const reasons = (e.CancellationReasons ?? []).map((r) => text(r.Code));
-  if (throttlingNames.has(name) || reasons.some((r) => throttlingReasons.has(r))) {
-    return fail('throttled', `DynamoDB is throttling: retries exhausted${call} on ${table}; send the msg again later, or raise the table's capacity or max attempts`);
-  }
+  if (throttlingNames.has(name) || reasons.some((r) => throttlingReasons.has(r))) return fail('throttled', 'throttled');
   if (name === 'TransactionCanceledException' || name === 'TransactionConflictException' || name === 'ConditionalCheckFailedException') {
-    return fail('conflict', `another write to the same items got in first${call} on ${table}, retries exhausted: send the msg again`);
+    return fail('conflict', 'conflict');
   }
   if (name === 'ValidationException') {
-    return fail('validation', `DynamoDB refused the request${call} on ${table}: ${validationReason(message)}`);
+    const { text: reasonText, reason } = validationReason(message);
+    return fail('validation', reasonText, reason !== undefined ? { reason } : {});
   }
   if (serviceNames.has(name) || (status !== undefined && status >= 500)) {
-    return fail('service-error', `DynamoDB failed${call} (${name || `HTTP ${status}`}), retries exhausted: send the msg again later`);
+    return fail('service-error', 'service-error', { failure: name || `HTTP ${status}` });
   }
-  return fail('service-error', `DynamoDB refused the request${call} on ${table} (${name || 'unknown error'})`);
+  return name ? fail('service-error', 'service-refused', { failure: name }) : fail('service-error', 'service-refused-unknown');
 }

@@ -12,6 +12,7 @@ import { explainAwsFailure } from '../memory/aws-failure';
 import { connect } from '../memory/connection';
 import { inspectTable, tableUsable, type TableCheck } from '../memory/table-check';
 import { ensureTable } from '../memory/table-setup';
+import { localizedFailure } from './failure-message';
 import {
   connectionOptions,
   tableName as tableNameOf,
@@ -99,7 +100,7 @@ async function answer(RED: NodeAPI, action: Action, body: unknown): Promise<Conn
       region: options.region,
       ...(options.endpoint ? { endpoint: options.endpoint } : {}),
     });
-    return { ok: false, checks: [], message: masked(explained.message, secrets) };
+    return { ok: false, checks: [], message: masked(localizedFailure(explained, RED._).message, secrets) };
   } finally {
     connection.client.destroy();
   }

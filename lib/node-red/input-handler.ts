@@ -2,10 +2,12 @@
  * The one way a memory node handles a message: a blue status while it works, then green with what it
  * did and the msg sent on, or red with the reason and `done(err)` so a Catch node gets it. Nothing
  * thrown here can reach the runtime. SDK and network failures are put in plain language on the way
- * (explainAwsFailure), so no status, Catch msg or log line carries the SDK's request data.
+ * (explainAwsFailure), so no status, Catch msg or log line carries the SDK's request data, and
+ * shown in the runtime's language (localizedFailure).
  */
-import type { Node, NodeMessage } from 'node-red';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { explainAwsFailure, type FailurePlace } from '../memory/aws-failure';
+import { localizedFailure } from './failure-message';
 
 /**
  * What the work did: the status text (the msg goes out on output 1), or the status text and one
@@ -26,7 +28,7 @@ function shorten(text: string): string {
  * place: where the node's connection points (connectionPlace in memory-config.ts); undefined when
  * the node has none, and then no DynamoDB call can have failed.
  */
-export function handleMessages(node: Node, workingText: string, work: MessageWork, place: () => FailurePlace | undefined): void {
+export function handleMessages(RED: NodeAPI, node: Node, workingText: string, work: MessageWork, place: () => FailurePlace | undefined): void {
   // Exactly three parameters: that is how the runtime knows this handler calls done.
   node.on('input', (msg: NodeMessage, send: (msg: NodeMessage | Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
     node.status({ fill: 'blue', shape: 'dot', text: workingText });
@@ -38,7 +40,7 @@ export function handleMessages(node: Node, workingText: string, work: MessageWor
         done();
       },
       (error: unknown) => {
-        const failure = explainAwsFailure(error, place() ?? { tableName: '' });
+        const failure = localizedFailure(explainAwsFailure(error, place() ?? { tableName: '' }), RED._);
         node.status({ fill: 'red', shape: 'ring', text: shorten(failure.message) });
         done(failure);
       },

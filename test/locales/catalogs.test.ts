@@ -1,15 +1,19 @@
 /**
  * The editor in English, German and Japanese: every en-US catalog and help page has a de and a ja
  * twin with the same keys, placeholders, help names, structure and code; every catalog key the
- * editor files and the runtime code use exists; and a real Node-RED with the pack serves the
- * translations (catalogs by `?lng=`, help by Accept-Language), as the editor asks for them.
+ * editor files and the runtime code use exists; the en-US error texts are the English ones of
+ * lib/; and a real Node-RED with the pack serves the translations (catalogs by `?lng=`, help by
+ * Accept-Language), as the editor asks for them, and reports DynamoDB failures in its language.
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { failureTexts, fillIn } from '../../lib/memory/failure-texts';
 import { freePort } from '../../scripts/dynamodb-local';
-import { adminApi, startNodeRed, writeSettingsIfAbsent, type NodeRed } from '../../scripts/node-red-process';
+import { adminApi, deployFlows, startNodeRed, writeSettingsIfAbsent, type NodeRed } from '../../scripts/node-red-process';
+import { localCredentials, uniqueName } from '../support/memory-table';
+import { dynamoDBLocal } from '../support/root-hooks';
 
 const root = resolve(__dirname, '..', '..', '..');
 const pack = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { name: string; 'node-red': { nodes: Record<string, string> } };
@@ -37,9 +41,9 @@ function texts(messages: Catalog, prefix = ''): Map<string, string> {
   return result;
 }
 
-/** The `__name__` placeholders that i18next fills in. */
+/** The `__name__` placeholders that i18next fills in (shortest first, as i18next reads `__a____b__`). */
 function placeholders(text: string): string[] {
-  return [...new Set([...text.matchAll(/__(\w+)__/g)].map((m) => m[1]!))].sort();
+  return [...new Set([...text.matchAll(/__(\w+?)__/g)].map((m) => m[1]!))].sort();
 }
 
 function all(text: string, pattern: RegExp): string[] {
@@ -98,6 +102,15 @@ describe('locales', () => {
       }
     }
 
+    it('the en-US error texts are the English messages of lib/memory/failure-texts.ts, one for each', () => {
+      const errors = new Map(
+        [...texts(catalog('en-US', 'dynamodb-memory-config'))]
+          .filter(([key]) => key.startsWith('dynamodb-memory-config.errors.'))
+          .map(([key, text]) => [key.slice('dynamodb-memory-config.errors.'.length), text]),
+      );
+      assert.deepEqual(errors, new Map(Object.entries(failureTexts)));
+    });
+
     it('the languages are en-US, de and ja, each with the same catalogs and help pages', () => {
       const english = readdirSync(join(root, 'locales', 'en-US')).sort();
       assert.deepEqual(readdirSync(join(root, 'locales')).sort(), ['de', 'en-US', 'ja']);
@@ -131,7 +144,7 @@ describe('locales', () => {
     });
   });
 
-  describe('a real Node-RED serves the translations', function () {
+  describe('a real Node-RED serves the translations and speaks its runtime language', function () {
     let temp: string;
     let nodeRed: NodeRed | undefined;
 
@@ -143,7 +156,8 @@ describe('locales', () => {
       mkdirSync(join(link, '..'), { recursive: true });
       symlinkSync(root, link, 'junction');
       writeFileSync(join(temp, 'package.json'), JSON.stringify({ name: 'node-red-project', version: '0.0.1', private: true }));
-      writeSettingsIfAbsent(temp);
+      // German runtime: the editor's languages come from each request, the runtime's from settings.
+      writeSettingsIfAbsent(temp, { lang: 'de' });
       nodeRed = await startNodeRed({ userDir: temp, port: await freePort(), startTimeoutMs: 150_000 });
     });
 
@@ -168,6 +182,57 @@ describe('locales', () => {
         const html = await adminApi<string>(nodeRed!.url, '/nodes', { accept: 'text/html', headers: { 'Accept-Language': lang } });
         for (const type of types) assert.ok(html.includes(help(lang, type)), `${lang} help of ${type}`);
       }
+    });
+
+    it('a DynamoDB failure reaches Catch in German (lang: de)', async function () {
+      this.timeout(120_000);
+      const tableName = uniqueName('missing');
+      const german = fillIn(texts(catalog('de', 'dynamodb-memory-config')).get('dynamodb-memory-config.errors.table-missing')!, { tableName });
+      // POST /failure → store on a missing table; its Catch answers the request with the error message.
+      await deployFlows(nodeRed!.url, [
+        { id: 'tab', type: 'tab', label: 'locales' },
+        {
+          id: 'connection', type: 'dynamodb-memory-config', region: 'us-east-1', endpoint: dynamoDBLocal().endpoint, table: tableName,
+          authType: 'keys', createTable: false, requestTimeoutMs: '10000', maxAttempts: '1', ttlDays: '', credentials: localCredentials,
+        },
+        { id: 'in', type: 'http in', z: 'tab', url: '/failure', method: 'post', x: 0, y: 0, wires: [['store']] },
+        {
+          id: 'store', type: 'dynamodb-memory-store', z: 'tab', memory: 'connection', sessionId: 's', sessionIdType: 'str',
+          userId: '', userIdType: 'str', role: 'user', ttlDays: '', x: 0, y: 0, wires: [[]],
+        },
+        { id: 'catch', type: 'catch', z: 'tab', scope: ['store'], uncaught: false, x: 0, y: 0, wires: [['reply']] },
+        {
+          id: 'reply', type: 'change', z: 'tab', x: 0, y: 0, wires: [['out']],
+          rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }],
+        },
+        { id: 'out', type: 'http response', z: 'tab', x: 0, y: 0, wires: [] },
+      ]);
+      const post = () =>
+        fetch(`${nodeRed!.url}/failure`, {
+          method: 'POST',
+          headers: { 'Content-Type': 'text/plain' },
+          body: 'hallo',
+          signal: AbortSignal.timeout(60_000),
+        });
+      // The deploy answers before the new flow has started and registered its route.
+      let response = await post();
+      for (let tries = 0; response.status === 404 && tries < 150; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        response = await post();
+      }
+      // Node-RED gives Catch the error as `<name>: <message>`.
+      assert.equal(await response.text(), `MemoryServiceError: ${german}`, nodeRed!.output());
+    });
+
+    it("the config dialog's buttons answer in German too (lang: de)", async function () {
+      this.timeout(120_000);
+      const endpoint = `http://127.0.0.1:${await freePort()}`;
+      const answer = await adminApi<{ ok: boolean; message: string }>(nodeRed!.url, '/dynamodb-memory-config/test-connection', {
+        method: 'POST',
+        body: { region: 'us-east-1', endpoint, table: 'chat-memory', authType: 'keys', maxAttempts: '1', ...localCredentials },
+      });
+      const german = texts(catalog('de', 'dynamodb-memory-config')).get('dynamodb-memory-config.errors.endpoint-unreachable')!;
+      assert.deepEqual(answer, { ok: false, checks: [], message: fillIn(german, { endpoint }) });
     });
   });
 });

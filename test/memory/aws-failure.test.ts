@@ -190,7 +190,7 @@ describe('explainAwsFailure', () => {
 
     it('keeps no $response, no headers and no original error', () => {
       const error = explained(serviceError('ResourceNotFoundException', 'x'));
-      assert.deepEqual(Object.getOwnPropertyNames(error).sort(), ['code', 'message', 'name', 'params', 'stack']);
+      assert.deepEqual(Object.getOwnPropertyNames(error).sort(), ['code', 'message', 'name', 'params', 'stack', 'text', 'values']);
       assert.doesNotMatch(everything(error), new RegExp(token));
     });
 
