@@ -152,6 +152,17 @@ describe('the editor in Chromium', function () {
     assert.equal(await secretField.getAttribute('type'), 'password');
     await secretField.pressSequentially(secret);
     await editor.screenshot('connection-access-keys');
+    // The dialog's buttons use the values as typed, before anything is deployed.
+    const result = config.locator('.dynamodb-memory-config-result');
+    await config.locator('.dynamodb-memory-config-test').click();
+    await result.getByText(`table "${table}" is missing`).waitFor();
+    await result.scrollIntoViewIfNeeded();
+    await editor.screenshot('connection-test-table-missing');
+    await config.locator('.dynamodb-memory-config-create').click();
+    await result.getByText(`created table "${table}": ready for this pack`).waitFor({ timeout: 60_000 });
+    assert.equal(await result.locator('li .fa-check').count(), 4, 'status, keys, index and TTL all green');
+    await result.scrollIntoViewIfNeeded();
+    await editor.screenshot('connection-create-table');
     await editor.closeTray('node-config-dialog-ok');
     const memory = tray.locator('#node-input-memory option:checked');
     assert.match(await memory.innerText(), new RegExp(`^${table} @ `));
