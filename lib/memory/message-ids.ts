@@ -3,9 +3,25 @@
  * milliseconds), so keys sort by time; the factory is monotonic, so ids made in the same
  * millisecond by this process still sort in the order they were made.
  */
+import { randomFillSync } from 'node:crypto';
 import { encodeTime, monotonicFactory } from 'ulid';
 
-export const nextMessageUlid = monotonicFactory();
+/**
+ * The same cryptographic randomness ulid's default uses, drawn from a pool: the default calls
+ * crypto.getRandomValues once per character, 16 calls for every new millisecond, which made a
+ * ULID the costliest step of a store outside the SDK.
+ */
+const randomPool = Buffer.alloc(4096);
+let poolOffset = randomPool.length;
+function pooledRandom(): number {
+  if (poolOffset === randomPool.length) {
+    randomFillSync(randomPool);
+    poolOffset = 0;
+  }
+  return randomPool[poolOffset++]! / 256;
+}
+
+export const nextMessageUlid = monotonicFactory(pooledRandom);
 
 /** The lowest and highest ULID of a millisecond: bounds for a time-range key condition. */
 export function ulidBounds(epochMs: number): { lowest: string; highest: string } {
