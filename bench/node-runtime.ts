@@ -68,6 +68,12 @@ export async function startNodeRuntime(endpoint: string, tableName: string): Pro
     if (original) internals._NodePrototype[method] = original as never;
   }
   internals._sandbox.restore();
+  // Each node took its own copy of the spied `send` when it was created (Node.updateWires keeps
+  // `this.send` as an own property): updating the wires again makes it take the plain one.
+  for (const { id } of flow) {
+    const node = helper.getNode(id) as unknown as { wires?: string[][]; updateWires?(wires: string[][]): void } | null;
+    if (node?.updateWires && node.wires) node.updateWires(node.wires);
+  }
   // Known limit: a sinon spy on the runtime's log survives this (the registry copied it into each
   // node module's RED.log) and keeps every call with its stack, so memory grows with every msg here;
   // that is why case 5 runs on a plain Node-RED (memory-case.ts) instead.
