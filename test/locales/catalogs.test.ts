@@ -10,6 +10,7 @@ import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync,
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { failureTexts, fillIn } from '../../lib/memory/failure-texts';
+import { inputTexts } from '../../lib/memory/input-texts';
 import { freePort } from '../../scripts/dynamodb-local';
 import { adminApi, deployFlows, startNodeRed, writeSettingsIfAbsent, type NodeRed } from '../../scripts/node-red-process';
 import { localCredentials, uniqueName } from '../support/memory-table';
@@ -102,13 +103,13 @@ describe('locales', () => {
       }
     }
 
-    it('the en-US error texts are the English messages of lib/memory/failure-texts.ts, one for each', () => {
+    it('the en-US error texts are the English messages of lib/memory/failure-texts.ts and input-texts.ts, one for each', () => {
       const errors = new Map(
         [...texts(catalog('en-US', 'dynamodb-memory-config'))]
           .filter(([key]) => key.startsWith('dynamodb-memory-config.errors.'))
           .map(([key, text]) => [key.slice('dynamodb-memory-config.errors.'.length), text]),
       );
-      assert.deepEqual(errors, new Map(Object.entries(failureTexts)));
+      assert.deepEqual(errors, new Map([...Object.entries(failureTexts), ...Object.entries(inputTexts)]));
     });
 
     it('the languages are en-US, de and ja, each with the same catalogs and help pages', () => {
