@@ -12,6 +12,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { failureTexts, fillIn } from '../../lib/memory/failure-texts';
 import { inputTexts } from '../../lib/memory/input-texts';
+import { MemoryServiceError } from '../../lib/memory/aws-failure';
+import { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from '../../lib/memory/errors';
+import { localizedFailure } from '../../lib/node-red/failure-message';
 import { freePort } from '../../scripts/dynamodb-local';
 import { adminApi, deployFlows, startNodeRed, writeSettingsIfAbsent, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
 import { localCredentials, uniqueName } from '../support/memory-table';
@@ -237,6 +240,32 @@ describe('locales', () => {
         assert.deepEqual(open, [], `${text} in ${JSON.stringify(schema)}`);
       }
     });
+
+    for (const lang of translations) {
+      it(`localizedFailure tells each of the pack's own errors in ${lang}, keeping its name, class and values`, () => {
+        const known = texts(catalog(lang, 'dynamodb-memory-config'));
+        // RED._ of a runtime in this language: the namespace before ':', the key after it.
+        const translate = (key: string, values?: Record<string, string | number>) => fillIn(known.get(key.slice(key.indexOf(':') + 1))!, values ?? {});
+        const own = [
+          new MemoryInputError('input.required', { field: 'sessionId' }),
+          new MemoryInputError('input.preference-key-name', { field: 'values', key: 'a#b', maxLength: 256 }),
+          new SessionOwnershipError('s-1'),
+          new EntityNotFoundError(['ana']),
+          new EntityNotFoundError(['ana', 'bob']),
+          new MemoryServiceError('table-missing', 'table-missing', { tableName: 't' }, { tableName: 't' }),
+        ];
+        for (const error of own) {
+          const told = localizedFailure(error, translate) as typeof error;
+          const expected = fillIn(known.get(`dynamodb-memory-config.errors.${error.text}`)!, error.values);
+          assert.equal(told.message, expected);
+          assert.notEqual(told.message, error.message, `${error.text} is translated`);
+          assert.equal(told.constructor, error.constructor);
+          assert.equal(told.name, error.name);
+          assert.deepEqual([told.text, told.values], [error.text, error.values]);
+          assert.doesNotMatch(told.message, /__(?!proto__)\w+__/, 'every placeholder is filled');
+        }
+      });
+    }
 
     it('the languages are en-US, de and ja, each with the same catalogs and help pages', () => {
       const english = readdirSync(join(root, 'locales', 'en-US')).sort();
