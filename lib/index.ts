@@ -8,10 +8,11 @@ export { countTokens, encodings, type Encoding } from './memory/tokens';
 export { parseContextRequest, parseStatsRequest, type ContextRequest, type StatsRequest } from './schemas/context-request';
 export { parseSummaryRequest, type SummaryRequest } from './schemas/summary-request';
 export { connect, type Authentication, type Connection, type ConnectionOptions } from './memory/connection';
-export { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from './memory/errors';
+export { EntityNotFoundError, MemoryInputError, SessionOwnershipError, type TextValues } from './memory/errors';
 export { explainAwsFailure, MemoryServiceError, type FailureCode, type FailurePlace } from './memory/aws-failure';
-// A MemoryServiceError's `text` and `values`, to show its message in another language.
+// The pack's errors' `text` and `values`, to show their messages in another language.
 export { failureTexts, fillIn, type FailureText } from './memory/failure-texts';
+export { inputTexts, type InputText } from './memory/input-texts';
 export {
   MemoryGraph, type MemoryGraphOptions, type EntityRecord, type EdgeRecord, type NeighbourEdge, type NeighboursResult,
   type RelationsResult, type UnlinkMode, type UnlinkResult,

@@ -48,6 +48,11 @@ export class MemoryServiceError extends Error {
   ) {
     super(message);
   }
+
+  /** The same error, told in another language. */
+  withMessage(message: string): MemoryServiceError {
+    return new MemoryServiceError(this.code, this.text, this.values, this.params, message);
+  }
 }
 
 /** The parts of an SDK or Node error this module reads; everything else is left behind. */
@@ -84,8 +89,11 @@ const networkCodes = new Set([
 ]);
 const throttlingReasons = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
 
-/** Errors whose message the pack wrote for flow builders: they pass through unchanged. */
-function isOwnError(error: unknown): boolean {
+/** The errors whose message the pack wrote for flow builders, from a text id and its values. */
+export type OwnError = MemoryServiceError | MemoryInputError | SessionOwnershipError | EntityNotFoundError;
+
+/** Own errors pass through explainAwsFailure unchanged. */
+export function isOwnError(error: unknown): error is OwnError {
   return (
     error instanceof MemoryServiceError ||
     error instanceof MemoryInputError ||
@@ -153,7 +161,7 @@ function isAwsShaped(e: AwsShape): boolean {
  * not from the SDK or the network, come back unchanged (a non-Error value as an Error).
  */
 export function explainAwsFailure(error: unknown, where: FailurePlace): Error {
-  if (isOwnError(error)) return error as Error;
+  if (isOwnError(error)) return error;
   if (typeof error !== 'object' || error === null) return new Error(String(error));
   const e = error as AwsShape;
   if (!isAwsShaped(e)) return error instanceof Error ? error : new Error(String(error));

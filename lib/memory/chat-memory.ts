@@ -196,7 +196,7 @@ export class ChatMemory {
     const covered = await this.documents.send(
       new GetCommand({ TableName: this.tableName, Key: key.message(request.sessionId, request.covers), ConsistentRead: true }),
     );
-    if (!covered.Item) throw new MemoryInputError(`covers: session "${request.sessionId}" has no message ${request.covers}`);
+    if (!covered.Item) throw new MemoryInputError('input.covers-missing', { sessionId: request.sessionId, covers: request.covers });
     const summary: StoredSummary = {
       summary: request.summary,
       covers: request.covers,

@@ -236,13 +236,13 @@ export async function buildContext(source: ContextSource, request: ContextReques
   const budget = request.tokenBudget;
   const shares = { ...defaultShares, ...(request.shares ?? {}) };
   const shareSum = Object.values(shares).reduce((sum, n) => sum + n, 0);
-  if (shareSum > 100) throw new MemoryInputError(`shares: add up to ${shareSum}%, more than 100%`);
+  if (shareSum > 100) throw new MemoryInputError('input.shares-over-100', { sum: shareSum });
   const template = request.template ?? defaultTemplate;
   const user: ChatMessage = { role: 'user', content: request.payload };
   const userTokens = messageTokens(user, encoding);
   const available = budget - replyPriming - messageOverhead - userTokens;
   if (available < 0) {
-    throw new MemoryInputError(`the new message is ${userTokens} tokens; with the context's framing it does not fit the token budget of ${budget}`);
+    throw new MemoryInputError('input.message-over-budget', { tokens: userTokens, budget });
   }
   const cap = (section: Section) => Math.floor((available * shares[section]) / 100);
 
@@ -358,7 +358,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
       payload = formatted(format, system, history, user);
       totalTokens = countTokens(payload as string, encoding);
     }
-    if (totalTokens > budget) throw new MemoryInputError(`the prompt is ${totalTokens} tokens, over the token budget of ${budget}, even without history`);
+    if (totalTokens > budget) throw new MemoryInputError('input.prompt-over-budget', { tokens: totalTokens, budget });
   }
 
   const context: ContextParts = {

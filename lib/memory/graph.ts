@@ -109,17 +109,13 @@ type Item = Record<string, unknown>;
 /** An instant as a normalised ISO 8601 string, so that times compare as strings in DynamoDB. */
 function iso(instant: string | number): string {
   const date = new Date(instant);
-  if (Number.isNaN(date.getTime())) throw new MemoryInputError(`"${instant}" is not a time`);
+  if (Number.isNaN(date.getTime())) throw new MemoryInputError('input.not-a-time', { instant });
   return date.toISOString();
 }
 
-function assertFits(item: Item, what: string): void {
+function assertFits(item: Item, tooLarge: 'input.entity-too-large' | 'input.relationship-too-large'): void {
   const bytes = itemBytes(item);
-  if (bytes > maxItemBytes) {
-    throw new MemoryInputError(
-      `${what} is ${(bytes / 1024).toFixed(1)} KB; DynamoDB stores at most 400 KB in one item, so nothing was written`,
-    );
-  }
+  if (bytes > maxItemBytes) throw new MemoryInputError(tooLarge, { size: (bytes / 1024).toFixed(1) });
 }
 
 /** Top-level merge: given keys replace stored ones, a key set to null is removed, the rest stay. */
@@ -189,7 +185,7 @@ export class MemoryGraph {
       };
       const version = typeof stored?.['version'] === 'number' ? stored['version'] : undefined;
       const item = { ...entityKey, kind: 'entity', ...record, version: (version ?? 0) + 1 };
-      assertFits(item, 'the entity');
+      assertFits(item, 'input.entity-too-large');
       // Put only over what was read: no item, or (an item without a version) or the version read.
       const condition: Pick<PutCommandInput, 'ConditionExpression' | 'ExpressionAttributeNames' | 'ExpressionAttributeValues'> = !stored
         ? { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': attribute.partitionKey } }
@@ -217,7 +213,7 @@ export class MemoryGraph {
     const validFrom = request.validFrom === undefined ? nowIso : iso(request.validFrom);
     const validTo = request.validTo === undefined ? undefined : iso(request.validTo);
     if (validTo !== undefined && validTo <= validFrom) {
-      throw new MemoryInputError(`validTo (${validTo}) must be later than validFrom (${validFrom}); nothing was written`);
+      throw new MemoryInputError('input.valid-to-before-from', { validTo, validFrom });
     }
     const record: EdgeRecord = {
       source,
@@ -236,7 +232,7 @@ export class MemoryGraph {
       [attribute.gsi1SortKey]: key.relationIndexSort(nowIso, source, target),
     };
     const incoming = { ...key.edgeIn(scope, source, relation, target), kind: 'edge-in', ...record };
-    assertFits(out, 'the relationship');
+    assertFits(out, 'input.relationship-too-large');
     const endpoints = source === target ? [source] : [source, target];
     const cancelled = await this.transact([
       { Put: { TableName: this.tableName, Item: out } },

@@ -91,10 +91,10 @@ export function messageWrites(request: StoreRequest, nowMs: number, expiresAt: n
     const item = { ...messageKey, kind: 'message', ...record, expiresAt };
     const bytes = itemBytes(item);
     if (bytes > maxItemBytes) {
-      const which = messages.length > 1 ? `message ${i + 1} of ${messages.length}` : 'the message';
-      throw new MemoryInputError(
-        `${which} is ${(bytes / 1024).toFixed(1)} KB; DynamoDB stores at most 400 KB in one item, so nothing was stored`,
-      );
+      const size = (bytes / 1024).toFixed(1);
+      throw messages.length > 1
+        ? new MemoryInputError('input.messages-item-too-large', { position: i + 1, total: messages.length, size })
+        : new MemoryInputError('input.message-too-large', { size });
     }
     const guard = explicitId === undefined
       ? undefined

@@ -225,9 +225,7 @@ export class Preferences {
       itemBytes({ ...this.auditEntry(userId, preferenceKey, '0'.repeat(26), undefined, { value }, widestVersion, at), oldValueOmitted: true }),
     );
     if (bytes > maxItemBytes) {
-      throw new MemoryInputError(
-        `preference "${preferenceKey}" is ${(bytes / 1024).toFixed(1)} KB; DynamoDB stores at most 400 KB in one item, so nothing was stored`,
-      );
+      throw new MemoryInputError('input.preference-too-large', { key: preferenceKey, size: (bytes / 1024).toFixed(1) });
     }
   }
 

@@ -34,7 +34,7 @@ export const pageCursor = {
       parsed = undefined;
     }
     const valid = Array.isArray(parsed) && parsed.length === variable.length && parsed.every((p) => typeof p === 'string');
-    if (!valid) throw new MemoryInputError('cursor: must be the cursor returned by the previous page');
+    if (!valid) throw new MemoryInputError('input.page-cursor', { field: 'cursor' });
     return { ...fixed, ...Object.fromEntries(variable.map((name, i) => [name, (parsed as string[])[i]])) };
   },
 };

@@ -1,9 +1,9 @@
 /**
- * A MemoryServiceError in the runtime's language. Its texts live in the config node's catalog
- * (`errors.<text>`), which every node reaches by the registry's namespace for it: the module name,
- * a slash and the node type.
+ * The pack's own errors in the runtime's language. Their texts live in the config node's catalog
+ * (`errors.<text>`: DynamoDB failures and, under `errors.input.`, invalid input), which every node
+ * reaches by the registry's namespace for it: the module name, a slash and the node type.
  */
-import { MemoryServiceError } from '../memory/aws-failure';
+import { isOwnError } from '../memory/aws-failure';
 
 const errorCatalog = '@flowmemory/node-red-dynamodb/dynamodb-memory-config';
 
@@ -16,9 +16,9 @@ export type Translate = (key: string, values?: Record<string, string | number>) 
  * as the key, and the English message stays.
  */
 export function localizedFailure(failure: Error, translate: Translate): Error {
-  if (!(failure instanceof MemoryServiceError)) return failure;
+  if (!isOwnError(failure)) return failure;
   const key = `dynamodb-memory-config.errors.${failure.text}`;
   const message = translate(`${errorCatalog}:${key}`, failure.values);
   if (message.endsWith(key)) return failure;
-  return new MemoryServiceError(failure.code, failure.text, failure.values, failure.params, message);
+  return failure.withMessage(message);
 }

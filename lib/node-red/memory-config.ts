@@ -23,7 +23,7 @@ export interface MemoryNodeDef {
 export function memoryFor(RED: NodeAPI, configId: string): Promise<ChatMemory> {
   const config = RED.nodes.getNode(configId) as MemoryConfigNode | null;
   if (!config) {
-    return Promise.reject(new MemoryInputError('no DynamoDB memory connection is set: open the node and choose one'));
+    return Promise.reject(new MemoryInputError('input.no-connection'));
   }
   return config.memory();
 }

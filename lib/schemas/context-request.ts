@@ -4,7 +4,7 @@ import { parser, type FromSchema } from './validator';
 
 export const contextFormats = ['openai', 'anthropic', 'text'] as const;
 
-const share = { type: 'number', minimum: 0, maximum: 100, description: 'must be a percentage from 0 to 100' } as const;
+const share = { type: 'number', minimum: 0, maximum: 100, errorText: 'input.percentage' } as const;
 
 export const contextRequestSchema = {
   type: 'object',
@@ -14,22 +14,22 @@ export const contextRequestSchema = {
     sessionId: field.id,
     userId: field.id,
     /** The new user message: text or content parts. It is not stored. */
-    payload: { ...field.content, type: ['string', 'array', 'object'], description: 'must be the new user message: a string or content parts' },
+    payload: { ...field.content, type: ['string', 'array', 'object'], errorText: 'input.user-message' },
     /** The whole context, new message included, is at most this many tokens. */
-    tokenBudget: { type: 'integer', minimum: 16, maximum: 10000000, description: 'must be a whole number of tokens from 16' },
+    tokenBudget: { type: 'integer', minimum: 16, maximum: 10000000, errorText: 'input.token-budget' },
     /** Each section's share of the budget left after the new message, in percent (they add up to at most 100). */
     shares: {
       type: 'object',
       additionalProperties: false,
       properties: { system: share, preferences: share, facts: share, summary: share, history: share },
-      description: 'must be an object of percentages: system, preferences, facts, summary, history',
+      errorText: 'input.shares',
     },
-    encoding: { type: 'string', enum: ['o200k_base', 'cl100k_base'], description: 'must be "o200k_base" or "cl100k_base"' },
-    format: { type: 'string', enum: contextFormats, description: 'must be one of "openai", "anthropic", "text"' },
+    encoding: { type: 'string', enum: ['o200k_base', 'cl100k_base'], errorText: 'input.one-of' },
+    format: { type: 'string', enum: contextFormats, errorText: 'input.one-of' },
     /** The system prompt, with {{preferences}}, {{facts}} and {{summary}} placeholders. */
-    template: { type: 'string', maxLength: 100000, description: 'must be a string' },
+    template: { type: 'string', maxLength: 100000, errorText: 'input.string' },
     /** Send the summary output when at least this many messages are not covered by the summary. */
-    summaryThreshold: { type: 'integer', minimum: 1, maximum: 10000, description: 'must be a whole number of messages from 1 to 10000' },
+    summaryThreshold: { type: 'integer', minimum: 1, maximum: 10000, errorText: 'input.message-count' },
   },
 } as const;
 

@@ -1,6 +1,6 @@
 /**
- * Field schemas shared by the request schemas. Each `description` is the error a flow builder
- * reads when the field is wrong, so it says what is expected.
+ * Field schemas shared by the request schemas. Each `errorText` names the error a flow builder
+ * reads when the field is wrong (input-texts.ts), so it says what is expected.
  */
 
 import { forbiddenKeyNames } from './json-safety';
@@ -11,7 +11,7 @@ export const id = {
   minLength: 1,
   maxLength: 256,
   pattern: '^[^#\\u0000-\\u001f\\u007f]+$',
-  description: 'must be a non-empty string of at most 256 characters, without "#" or control characters',
+  errorText: 'input.id',
 } as const;
 
 /**
@@ -21,20 +21,19 @@ export const id = {
 export const preferenceKey = {
   ...id,
   not: { enum: forbiddenKeyNames },
-  description:
-    'must be a non-empty string of at most 256 characters, without "#" or control characters, and not "__proto__", "constructor" or "prototype"',
+  errorText: 'input.preference-key',
 } as const;
 
 /** Any JSON value DynamoDB can store as it is: text, number, boolean, null, array or object. */
 export const jsonValue = {
   jsonSafe: true,
-  description: 'must be a JSON value',
+  errorText: 'input.json-value',
 } as const;
 
 export const role = {
   type: 'string',
   enum: ['user', 'assistant', 'system', 'tool'],
-  description: 'must be one of "user", "assistant", "system", "tool"',
+  errorText: 'input.one-of',
 } as const;
 
 /**
@@ -44,25 +43,25 @@ export const role = {
 export const content = {
   type: ['string', 'array', 'object', 'null'],
   jsonSafe: true,
-  description: 'must be a string, an array of content parts, an object or null',
+  errorText: 'input.content',
 } as const;
 
 /** OpenAI's tool calls on an assistant message, kept as they are. */
-export const toolCalls = { type: 'array', jsonSafe: true, description: 'must be an array' } as const;
+export const toolCalls = { type: 'array', jsonSafe: true, errorText: 'input.array' } as const;
 
-export const name = { type: 'string', maxLength: 256, description: 'must be a string' } as const;
+export const name = { type: 'string', maxLength: 256, errorText: 'input.string' } as const;
 
 export const metadata = {
   type: 'object',
   jsonSafe: true,
-  description: 'must be an object',
+  errorText: 'input.object',
 } as const;
 
 export const ttlDays = {
   type: 'number',
   exclusiveMinimum: 0,
   maximum: 36500,
-  description: 'must be a number of days greater than 0',
+  errorText: 'input.ttl-days',
 } as const;
 
 /** A point in time: an ISO 8601 string or epoch milliseconds. */
@@ -71,12 +70,12 @@ export const instant = {
     { type: 'string', format: 'instant' },
     { type: 'number', minimum: 0 },
   ],
-  description: 'must be an ISO 8601 date-time string or epoch milliseconds',
+  errorText: 'input.instant',
 } as const;
 
 /** A message's ULID (its sort key without `MSG#`), as the context node's summary output gives it. */
 export const ulid = {
   type: 'string',
   pattern: '^[0-9A-HJKMNP-TV-Z]{26}$',
-  description: 'must be the ULID of a stored message (msg.covers of the context node\'s summary output)',
+  errorText: 'input.ulid',
 } as const;

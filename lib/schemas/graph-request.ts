@@ -15,7 +15,7 @@ export const graphOperationSchema = {
     operation: {
       type: 'string',
       enum: graphOperations,
-      description: 'must be one of "entity", "link", "unlink", "neighbours", "relations"',
+      errorText: 'input.one-of',
     },
   },
 } as const;
@@ -40,16 +40,16 @@ export const namedScopeSchema = {
 export const parseNamedScope = parser(namedScopeSchema);
 
 /** Free-form JSON kept with an entity or a relationship. */
-const properties = { type: 'object', jsonSafe: true, description: 'must be an object of JSON values' } as const;
+const properties = { type: 'object', jsonSafe: true, errorText: 'input.json-object' } as const;
 
 const alias = {
   type: 'string',
   minLength: 1,
   maxLength: 256,
-  description: 'must be a non-empty string of at most 256 characters',
+  errorText: 'input.alias',
 } as const;
 
-const limit = { type: 'integer', minimum: 1, maximum: 1000, description: 'must be a whole number from 1 to 1000' } as const;
+const limit = { type: 'integer', minimum: 1, maximum: 1000, errorText: 'input.whole-number' } as const;
 
 export const entityRequestSchema = {
   type: 'object',
@@ -59,7 +59,7 @@ export const entityRequestSchema = {
     id: field.id,
     type: field.id,
     /** Replace the stored aliases; absent: the stored ones stay (none for a new entity). */
-    aliases: { type: 'array', maxItems: 100, items: alias, description: 'must be an array of at most 100 strings' },
+    aliases: { type: 'array', maxItems: 100, items: alias, errorText: 'input.aliases' },
     /** Merged into the stored properties, top level only; a key set to null is removed. */
     properties,
   },
@@ -94,7 +94,7 @@ export const neighboursRequestSchema = {
   additionalProperties: false,
   properties: {
     id: field.id,
-    direction: { type: 'string', enum: ['out', 'in', 'both'], description: 'must be one of "out", "in", "both"' },
+    direction: { type: 'string', enum: ['out', 'in', 'both'], errorText: 'input.one-of' },
     relation: field.id,
     /** Edges valid at this time (validFrom ≤ at < validTo); default: now. */
     at: field.instant,
@@ -117,7 +117,7 @@ export const relationsRequestSchema = {
       minLength: 1,
       maxLength: 4096,
       pattern: '^[A-Za-z0-9_-]+$',
-      description: 'must be the cursor returned by the previous page',
+      errorText: 'input.page-cursor',
     },
   },
 } as const;

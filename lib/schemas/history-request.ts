@@ -12,11 +12,11 @@ export const historyRequestSchema = {
     sessionId: field.id,
     userId: field.id,
     /** The newest N messages (default 20). */
-    limit: { type: 'integer', minimum: 1, maximum: 10000, description: 'must be a whole number from 1 to 10000' },
+    limit: { type: 'integer', minimum: 1, maximum: 10000, errorText: 'input.whole-number' },
     since: field.instant,
     until: field.instant,
     /** Keep only the newest messages whose content fits this many tokens (o200k_base). */
-    tokenBudget: { type: 'integer', minimum: 1, description: 'must be a whole number of tokens greater than 0' },
+    tokenBudget: { type: 'integer', minimum: 1, errorText: 'input.token-count' },
   },
 } as const;
 

@@ -1,3 +1,6 @@
+import type { TextValues } from '../memory/errors';
+import type { InputText } from '../memory/input-texts';
+
 /**
  * What user-supplied JSON (message content, metadata) may hold, so that it round-trips through
  * DynamoDB unchanged and can never reach an object prototype. Registered as the ajv keyword
@@ -29,11 +32,18 @@ function isPlainObject(value: object): boolean {
   return Object.getPrototypeOf(proto) === null && Object.prototype.toString.call(value) === '[object Object]';
 }
 
+/** Why a value cannot be stored: a text of input-texts.ts and its values but `__field__`. */
+export interface JsonSafetyProblem {
+  text: InputText;
+  values: TextValues;
+}
+
 /**
- * Returns why `value` cannot be stored, or undefined when it can. Walks iteratively: generated
- * inputs nested thousands deep must give an error, not a stack overflow.
+ * Returns why `value` cannot be stored, or undefined when it can; `path` names the part at fault
+ * ("value" for all of it). Walks iteratively: generated inputs nested thousands deep must give an
+ * error, not a stack overflow.
  */
-export function jsonSafetyProblem(value: unknown): string | undefined {
+export function jsonSafetyProblem(value: unknown): JsonSafetyProblem | undefined {
   const pending: Array<{ value: unknown; path: string; depth: number }> = [{ value, path: '', depth: 0 }];
   while (pending.length > 0) {
     const { value: current, path, depth } = pending.pop()!;
@@ -43,22 +53,22 @@ export function jsonSafetyProblem(value: unknown): string | undefined {
       case 'undefined': // dropped on write, as JSON.stringify drops it
         continue;
       case 'number':
-        if (!isStorableNumber(current)) return `${path || 'value'} is ${current}, which DynamoDB cannot store`;
+        if (!isStorableNumber(current)) return { text: 'input.json-number', values: { path: path || 'value', number: String(current) } };
         continue;
       case 'object':
         break;
       default:
-        return `${path || 'value'} is a ${typeof current}, which is not JSON`;
+        return { text: 'input.json-type', values: { path: path || 'value', type: typeof current } };
     }
     if (current === null) continue;
-    if (depth >= maxNestingDepth) return `${path || 'value'} is nested deeper than ${maxNestingDepth} levels`;
+    if (depth >= maxNestingDepth) return { text: 'input.json-depth', values: { path: path || 'value', maxDepth: maxNestingDepth } };
     if (Array.isArray(current)) {
       current.forEach((item, i) => pending.push({ value: item, path: `${path}[${i}]`, depth: depth + 1 }));
       continue;
     }
-    if (!isPlainObject(current)) return `${path || 'value'} is a ${current.constructor?.name ?? 'class'} instance, not plain JSON`;
+    if (!isPlainObject(current)) return { text: 'input.json-class', values: { path: path || 'value', className: current.constructor?.name ?? 'class' } };
     for (const [k, v] of Object.entries(current)) {
-      if (forbiddenKeys.has(k)) return `${path || 'value'} has the key "${k}", which is not allowed`;
+      if (forbiddenKeys.has(k)) return { text: 'input.json-key', values: { path: path || 'value', key: k } };
       pending.push({ value: v, path: path ? `${path}.${k}` : k, depth: depth + 1 });
     }
   }

@@ -10,7 +10,7 @@ export const preferenceOperations = ['get', 'set', 'merge', 'delete', 'history']
 export const preferenceOperationSchema = {
   type: 'string',
   enum: preferenceOperations,
-  description: 'must be one of "get", "set", "merge", "delete", "history"',
+  errorText: 'input.one-of',
 } as const;
 
 /** get and delete: one key, or every key of the user when there is none. */
@@ -38,9 +38,9 @@ export const preferenceMergeRequestSchema = {
     values: {
       type: 'object',
       minProperties: 1,
-      propertyNames: field.preferenceKey,
+      propertyNames: { ...field.preferenceKey, errorText: 'input.preference-key-name' },
       additionalProperties: field.jsonValue,
-      description: 'must be an object of at least one preference key and its value',
+      errorText: 'input.preference-values',
     },
   },
 } as const;
@@ -54,7 +54,7 @@ export const preferenceHistoryRequestSchema = {
     /** Only the changes of this key. */
     key: field.preferenceKey,
     /** The newest N changes (default 20). */
-    limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'must be a whole number from 1 to 1000' },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, errorText: 'input.whole-number' },
   },
 } as const;
 

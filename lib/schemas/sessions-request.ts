@@ -8,8 +8,8 @@ export const sessionsRequestSchema = {
   additionalProperties: false,
   properties: {
     userId: field.id,
-    limit: { type: 'integer', minimum: 1, maximum: 1000, description: 'must be a whole number from 1 to 1000' },
-    cursor: { type: 'string', minLength: 1, maxLength: 4096, description: 'must be the cursor a previous listing returned' },
+    limit: { type: 'integer', minimum: 1, maximum: 1000, errorText: 'input.whole-number' },
+    cursor: { type: 'string', minLength: 1, maxLength: 4096, errorText: 'input.listing-cursor' },
   },
 } as const;
 

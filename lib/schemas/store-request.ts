@@ -14,7 +14,7 @@ const message = {
     tool_calls: field.toolCalls,
     tool_call_id: field.id,
   },
-  description: 'must be a string, a {role, content} object or a non-empty array of them',
+  errorText: 'input.payload',
 } as const;
 
 export const storeRequestSchema = {
@@ -35,9 +35,9 @@ export const storeRequestSchema = {
       anyOf: [
         { type: 'string' },
         message,
-        { type: 'array', minItems: 1, maxItems: 10000, items: { anyOf: [{ type: 'string' }, message] } },
+        { type: 'array', minItems: 1, maxItems: 10000, items: { anyOf: [{ type: 'string' }, message], errorText: 'input.message' } },
       ],
-      description: 'must be a string, a {role, content} object or a non-empty array of them',
+      errorText: 'input.payload',
     },
   },
 } as const;

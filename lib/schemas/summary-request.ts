@@ -12,7 +12,7 @@ export const summaryRequestSchema = {
   properties: {
     sessionId: field.id,
     userId: field.id,
-    summary: { type: 'string', minLength: 1, maxLength: 100000, description: 'must be a non-empty string (the summary text)' },
+    summary: { type: 'string', minLength: 1, maxLength: 100000, errorText: 'input.summary-text' },
     /** The ULID (sort key) of the newest message the summary covers: `msg.covers` of the summary output. */
     covers: field.ulid,
   },

@@ -2,16 +2,21 @@
  * The editor in English, German and Japanese: every en-US catalog and help page has a de and a ja
  * twin with the same keys, placeholders, help names, structure and code; every catalog key the
  * editor files and the runtime code use exists; the en-US error texts are the English ones of
- * lib/; and a real Node-RED with the pack serves the translations (catalogs by `?lng=`, help by
- * Accept-Language), as the editor asks for them, and reports DynamoDB failures in its language.
+ * lib/, and a schema fills every placeholder of its error text; and a real Node-RED with the pack
+ * serves the translations (catalogs by `?lng=`, help by Accept-Language), as the editor asks for
+ * them, and reports DynamoDB failures and invalid msgs in its language (German and Japanese).
  */
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { failureTexts, fillIn } from '../../lib/memory/failure-texts';
+import { inputTexts } from '../../lib/memory/input-texts';
+import { MemoryServiceError } from '../../lib/memory/aws-failure';
+import { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from '../../lib/memory/errors';
+import { localizedFailure } from '../../lib/node-red/failure-message';
 import { freePort } from '../../scripts/dynamodb-local';
-import { adminApi, deployFlows, startNodeRed, writeSettingsIfAbsent, type NodeRed } from '../../scripts/node-red-process';
+import { adminApi, deployFlows, startNodeRed, writeSettingsIfAbsent, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
 import { localCredentials, uniqueName } from '../support/memory-table';
 import { dynamoDBLocal } from '../support/root-hooks';
 
@@ -77,6 +82,116 @@ function usedKeys(source: string): string[] {
   return [...new Set([...fromAttributes, ...quoted])];
 }
 
+/**
+ * Every schema in a request schema module that names an error text, with the placeholders the
+ * validator fills for it: the field, the schema's numbers and choices, and for a property-name
+ * schema the offending key.
+ */
+function schemasWithText(value: unknown, keyName = false, found = new Map<object, Set<string>>()): Map<object, Set<string>> {
+  if (typeof value !== 'object' || value === null || found.has(value)) return found;
+  const schema = value as Record<string, unknown>;
+  if (typeof schema['errorText'] === 'string') {
+    const filled = Object.entries(schema).filter(([, v]) => typeof v === 'number').map(([k]) => k);
+    found.set(value, new Set(['field', ...filled, ...(schema['enum'] ? ['choices'] : []), ...(keyName ? ['key'] : [])]));
+  }
+  for (const [key, child] of Object.entries(schema)) schemasWithText(child, key === 'propertyNames', found);
+  return found;
+}
+
+/** A route of a flow just deployed: the deploy answers before the flow has started and registered it. */
+async function fetchRoute(url: string, init: RequestInit = {}): Promise<Response> {
+  const request = () => fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
+  let response = await request();
+  for (let tries = 0; response.status === 404 && tries < 150; tries++) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    response = await request();
+  }
+  return response;
+}
+
+/**
+ * A real Node-RED in the given runtime language, the pack linked from this repo as `npm start`
+ * links it (Node-RED loads dist/).
+ */
+function realNodeRed(lang: string): () => NodeRed {
+  let temp: string;
+  let nodeRed: NodeRed | undefined;
+
+  before(async function () {
+    this.timeout(180_000);
+    temp = mkdtempSync(join(tmpdir(), 'flowmemory-locales-'));
+    const link = join(temp, 'node_modules', ...pack.name.split('/'));
+    mkdirSync(join(link, '..'), { recursive: true });
+    symlinkSync(root, link, 'junction');
+    writeFileSync(join(temp, 'package.json'), JSON.stringify({ name: 'node-red-project', version: '0.0.1', private: true }));
+    // The editor's languages come from each request, the runtime's from settings.
+    writeSettingsIfAbsent(temp, { lang });
+    nodeRed = await startNodeRed({ userDir: temp, port: await freePort(), startTimeoutMs: 150_000 });
+  });
+
+  after(async function () {
+    this.timeout(60_000);
+    await nodeRed?.stop();
+    if (temp) rmSync(temp, { recursive: true, force: true });
+  });
+
+  return () => nodeRed!;
+}
+
+/** A connection to a table that does not exist, on DynamoDB Local. */
+function missingTable(tableName: string): FlowNode {
+  return {
+    id: 'connection', type: 'dynamodb-memory-config', region: 'us-east-1', endpoint: dynamoDBLocal().endpoint, table: tableName,
+    authType: 'keys', createTable: false, requestTimeoutMs: '10000', maxAttempts: '1', ttlDays: '', credentials: localCredentials,
+  };
+}
+
+/**
+ * POST /store → a store node that reads the session from msg.sessionId; its Catch answers the
+ * request with the error message, and GET /status answers with the store's last status text.
+ */
+function storeFlow(tableName: string): FlowNode[] {
+  return [
+    { id: 'tab', type: 'tab', label: 'locales' },
+    missingTable(tableName),
+    { id: 'in', type: 'http in', z: 'tab', url: '/store', method: 'post', x: 0, y: 0, wires: [['store']] },
+    {
+      id: 'store', type: 'dynamodb-memory-store', z: 'tab', memory: 'connection', sessionId: 'sessionId', sessionIdType: 'msg',
+      userId: '', userIdType: 'str', role: 'user', ttlDays: '', x: 0, y: 0, wires: [[]],
+    },
+    { id: 'catch', type: 'catch', z: 'tab', scope: ['store'], uncaught: false, x: 0, y: 0, wires: [['reply']] },
+    {
+      id: 'reply', type: 'change', z: 'tab', x: 0, y: 0, wires: [['out']],
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }],
+    },
+    { id: 'out', type: 'http response', z: 'tab', x: 0, y: 0, wires: [] },
+    { id: 'status', type: 'status', z: 'tab', scope: ['store'], x: 0, y: 0, wires: [['keep']] },
+    {
+      id: 'keep', type: 'change', z: 'tab', x: 0, y: 0, wires: [[]],
+      rules: [{ t: 'set', p: 'status', pt: 'flow', to: 'status.text', tot: 'msg' }],
+    },
+    { id: 'ask', type: 'http in', z: 'tab', url: '/status', method: 'get', x: 0, y: 0, wires: [['tell']] },
+    {
+      id: 'tell', type: 'change', z: 'tab', x: 0, y: 0, wires: [['answer']],
+      rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'status', tot: 'flow' }],
+    },
+    { id: 'answer', type: 'http response', z: 'tab', x: 0, y: 0, wires: [] },
+  ];
+}
+
+/** Sends a msg without msg.sessionId through storeFlow; resolves to what Catch got and the status that stayed. */
+async function storeWithoutSession(nodeRed: NodeRed, expectedStatus: string): Promise<{ caught: string; status: string }> {
+  await deployFlows(nodeRed.url, storeFlow(uniqueName('unused')));
+  const caught = await (await fetchRoute(`${nodeRed.url}/store`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hallo' })).text();
+  // The status node's msgs travel on their own: wait for the red status to arrive.
+  let status = '';
+  for (let tries = 0; status !== expectedStatus && tries < 50; tries++) {
+    if (tries > 0) await new Promise((resolve) => setTimeout(resolve, 100));
+    status = await (await fetchRoute(`${nodeRed.url}/status`)).text();
+  }
+  return { caught, status };
+}
+
 describe('locales', () => {
   describe('translations match the en-US catalogs and help pages', () => {
     for (const type of types) {
@@ -102,14 +217,55 @@ describe('locales', () => {
       }
     }
 
-    it('the en-US error texts are the English messages of lib/memory/failure-texts.ts, one for each', () => {
+    it('the en-US error texts are the English messages of lib/memory/failure-texts.ts and input-texts.ts, one for each', () => {
       const errors = new Map(
         [...texts(catalog('en-US', 'dynamodb-memory-config'))]
           .filter(([key]) => key.startsWith('dynamodb-memory-config.errors.'))
           .map(([key, text]) => [key.slice('dynamodb-memory-config.errors.'.length), text]),
       );
-      assert.deepEqual(errors, new Map(Object.entries(failureTexts)));
+      assert.deepEqual(errors, new Map([...Object.entries(failureTexts), ...Object.entries(inputTexts)]));
     });
+
+    it('every request schema fills each placeholder of its error text', () => {
+      const folder = join(root, 'dist', 'lib', 'schemas');
+      const modules = readdirSync(folder).filter((file) => file.endsWith('-request.js'));
+      assert.ok(modules.length >= 8, modules.join());
+      const found = new Map<object, Set<string>>();
+      for (const file of modules) schemasWithText(require(join(folder, file)) as object, false, found);
+      assert.ok(found.size >= 30, `${found.size} schemas name an error text`);
+      for (const [schema, filled] of found) {
+        const text = (schema as { errorText: keyof typeof inputTexts }).errorText;
+        // "__proto__" is a literal key name, which i18next and fillIn leave as it is.
+        const open = placeholders(inputTexts[text]).filter((name) => name !== 'proto' && !filled.has(name));
+        assert.deepEqual(open, [], `${text} in ${JSON.stringify(schema)}`);
+      }
+    });
+
+    for (const lang of translations) {
+      it(`localizedFailure tells each of the pack's own errors in ${lang}, keeping its name, class and values`, () => {
+        const known = texts(catalog(lang, 'dynamodb-memory-config'));
+        // RED._ of a runtime in this language: the namespace before ':', the key after it.
+        const translate = (key: string, values?: Record<string, string | number>) => fillIn(known.get(key.slice(key.indexOf(':') + 1))!, values ?? {});
+        const own = [
+          new MemoryInputError('input.required', { field: 'sessionId' }),
+          new MemoryInputError('input.preference-key-name', { field: 'values', key: 'a#b', maxLength: 256 }),
+          new SessionOwnershipError('s-1'),
+          new EntityNotFoundError(['ana']),
+          new EntityNotFoundError(['ana', 'bob']),
+          new MemoryServiceError('table-missing', 'table-missing', { tableName: 't' }, { tableName: 't' }),
+        ];
+        for (const error of own) {
+          const told = localizedFailure(error, translate) as typeof error;
+          const expected = fillIn(known.get(`dynamodb-memory-config.errors.${error.text}`)!, error.values);
+          assert.equal(told.message, expected);
+          assert.notEqual(told.message, error.message, `${error.text} is translated`);
+          assert.equal(told.constructor, error.constructor);
+          assert.equal(told.name, error.name);
+          assert.deepEqual([told.text, told.values], [error.text, error.values]);
+          assert.doesNotMatch(told.message, /__(?!proto__)\w+__/, 'every placeholder is filled');
+        }
+      });
+    }
 
     it('the languages are en-US, de and ja, each with the same catalogs and help pages', () => {
       const english = readdirSync(join(root, 'locales', 'en-US')).sort();
@@ -145,32 +301,12 @@ describe('locales', () => {
   });
 
   describe('a real Node-RED serves the translations and speaks its runtime language', function () {
-    let temp: string;
-    let nodeRed: NodeRed | undefined;
-
-    before(async function () {
-      this.timeout(180_000);
-      temp = mkdtempSync(join(tmpdir(), 'flowmemory-locales-'));
-      // The user directory links the pack to this repo, as `npm start` does: Node-RED loads dist/.
-      const link = join(temp, 'node_modules', ...pack.name.split('/'));
-      mkdirSync(join(link, '..'), { recursive: true });
-      symlinkSync(root, link, 'junction');
-      writeFileSync(join(temp, 'package.json'), JSON.stringify({ name: 'node-red-project', version: '0.0.1', private: true }));
-      // German runtime: the editor's languages come from each request, the runtime's from settings.
-      writeSettingsIfAbsent(temp, { lang: 'de' });
-      nodeRed = await startNodeRed({ userDir: temp, port: await freePort(), startTimeoutMs: 150_000 });
-    });
-
-    after(async function () {
-      this.timeout(60_000);
-      await nodeRed?.stop();
-      if (temp) rmSync(temp, { recursive: true, force: true });
-    });
+    const nodeRed = realNodeRed('de');
 
     it('serves each catalog in the language the editor asks for (GET /locales/<set>?lng=)', async () => {
       for (const type of types) {
         for (const lang of ['en-US', ...translations]) {
-          const served = await adminApi<Catalog>(nodeRed!.url, `/locales/${pack.name}/${type}?lng=${lang}`);
+          const served = await adminApi<Catalog>(nodeRed().url, `/locales/${pack.name}/${type}?lng=${lang}`);
           const expected = texts(catalog(lang, type)).get(`${type}.paletteLabel`);
           assert.equal(texts(served).get(`${type}.paletteLabel`), expected, `${lang} ${type}`);
         }
@@ -179,7 +315,7 @@ describe('locales', () => {
 
     it('serves the help in the language of Accept-Language (GET /nodes)', async () => {
       for (const lang of translations) {
-        const html = await adminApi<string>(nodeRed!.url, '/nodes', { accept: 'text/html', headers: { 'Accept-Language': lang } });
+        const html = await adminApi<string>(nodeRed().url, '/nodes', { accept: 'text/html', headers: { 'Accept-Language': lang } });
         for (const type of types) assert.ok(html.includes(help(lang, type)), `${lang} help of ${type}`);
       }
     });
@@ -189,12 +325,9 @@ describe('locales', () => {
       const tableName = uniqueName('missing');
       const german = fillIn(texts(catalog('de', 'dynamodb-memory-config')).get('dynamodb-memory-config.errors.table-missing')!, { tableName });
       // POST /failure → store on a missing table; its Catch answers the request with the error message.
-      await deployFlows(nodeRed!.url, [
+      await deployFlows(nodeRed().url, [
         { id: 'tab', type: 'tab', label: 'locales' },
-        {
-          id: 'connection', type: 'dynamodb-memory-config', region: 'us-east-1', endpoint: dynamoDBLocal().endpoint, table: tableName,
-          authType: 'keys', createTable: false, requestTimeoutMs: '10000', maxAttempts: '1', ttlDays: '', credentials: localCredentials,
-        },
+        missingTable(tableName),
         { id: 'in', type: 'http in', z: 'tab', url: '/failure', method: 'post', x: 0, y: 0, wires: [['store']] },
         {
           id: 'store', type: 'dynamodb-memory-store', z: 'tab', memory: 'connection', sessionId: 's', sessionIdType: 'str',
@@ -207,32 +340,42 @@ describe('locales', () => {
         },
         { id: 'out', type: 'http response', z: 'tab', x: 0, y: 0, wires: [] },
       ]);
-      const post = () =>
-        fetch(`${nodeRed!.url}/failure`, {
-          method: 'POST',
-          headers: { 'Content-Type': 'text/plain' },
-          body: 'hallo',
-          signal: AbortSignal.timeout(60_000),
-        });
-      // The deploy answers before the new flow has started and registered its route.
-      let response = await post();
-      for (let tries = 0; response.status === 404 && tries < 150; tries++) {
-        await new Promise((resolve) => setTimeout(resolve, 200));
-        response = await post();
-      }
+      const response = await fetchRoute(`${nodeRed().url}/failure`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hallo' });
       // Node-RED gives Catch the error as `<name>: <message>`.
-      assert.equal(await response.text(), `MemoryServiceError: ${german}`, nodeRed!.output());
+      assert.equal(await response.text(), `MemoryServiceError: ${german}`, nodeRed().output());
     });
 
     it("the config dialog's buttons answer in German too (lang: de)", async function () {
       this.timeout(120_000);
       const endpoint = `http://127.0.0.1:${await freePort()}`;
-      const answer = await adminApi<{ ok: boolean; message: string }>(nodeRed!.url, '/dynamodb-memory-config/test-connection', {
+      const answer = await adminApi<{ ok: boolean; message: string }>(nodeRed().url, '/dynamodb-memory-config/test-connection', {
         method: 'POST',
         body: { region: 'us-east-1', endpoint, table: 'chat-memory', authType: 'keys', maxAttempts: '1', ...localCredentials },
       });
       const german = texts(catalog('de', 'dynamodb-memory-config')).get('dynamodb-memory-config.errors.endpoint-unreachable')!;
       assert.deepEqual(answer, { ok: false, checks: [], message: fillIn(german, { endpoint }) });
+    });
+
+    it('a msg without sessionId is reported in German at the status and Catch (lang: de)', async function () {
+      this.timeout(120_000);
+      const german = fillIn(texts(catalog('de', 'dynamodb-memory-config')).get('dynamodb-memory-config.errors.input.required')!, { field: 'sessionId' });
+      assert.equal(german, 'sessionId ist erforderlich');
+      const { caught, status } = await storeWithoutSession(nodeRed(), german);
+      assert.equal(caught, `MemoryInputError: ${german}`, nodeRed().output());
+      assert.equal(status, german);
+    });
+  });
+
+  describe('a real Node-RED in Japanese reports invalid input in Japanese', function () {
+    const nodeRed = realNodeRed('ja');
+
+    it('a msg without sessionId is reported in Japanese at the status and Catch (lang: ja)', async function () {
+      this.timeout(120_000);
+      const japanese = fillIn(texts(catalog('ja', 'dynamodb-memory-config')).get('dynamodb-memory-config.errors.input.required')!, { field: 'sessionId' });
+      assert.equal(japanese, 'sessionId は必須です');
+      const { caught, status } = await storeWithoutSession(nodeRed(), japanese);
+      assert.equal(caught, `MemoryInputError: ${japanese}`, nodeRed().output());
+      assert.equal(status, japanese);
     });
   });
 });

@@ -195,7 +195,7 @@ describe('explainAwsFailure', () => {
     });
 
     it("passes the pack's own errors and non-SDK errors through unchanged", () => {
-      const own = [new MemoryInputError('sessionId is required'), new SessionOwnershipError('s'), new EntityNotFoundError(['e'])];
+      const own = [new MemoryInputError('input.required', { field: 'sessionId' }), new SessionOwnershipError('s'), new EntityNotFoundError(['e'])];
       for (const error of own) assert.equal(explainAwsFailure(error, aws), error);
       const already = explained(new ResourceNotFoundException({ $metadata: metadata, message: 'x' }));
       assert.equal(explainAwsFailure(already, aws), already);

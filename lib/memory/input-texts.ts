@@ -1,0 +1,77 @@
+/**
+ * The English of every message of the pack's own input errors (MemoryInputError,
+ * SessionOwnershipError, EntityNotFoundError), by text id, as failure-texts.ts has them for
+ * MemoryServiceError: `__name__` stands for one of the error's values, and Node-RED shows the
+ * sentence from the config node's catalog (`errors.<id>`, so `errors.input.<name>`). Field names,
+ * paths and literals are values or stay in quotes, the same in every language.
+ *
+ * A request schema names its rule's text with the `errorText` keyword; the validator fills in
+ * `__field__` (the path of the wrong field) and the schema's own numbers (`__maxLength__`,
+ * `__minimum__`, …) and choices (`__choices__`), so each limit is written once, in the schema.
+ */
+export const inputTexts = {
+  // Any schema
+  'input.required': '__field__ is required',
+  'input.unknown-property': '__field__: unknown property "__property__"',
+  'input.invalid': '__field__ is not valid',
+  'input.one-of': '__field__: must be one of __choices__',
+  // Field rules, named by the schemas' `errorText`
+  'input.id': '__field__: must be a non-empty string of at most __maxLength__ characters, without "#" or control characters',
+  'input.preference-key':
+    '__field__: must be a non-empty string of at most __maxLength__ characters, without "#" or control characters, and not "__proto__", "constructor" or "prototype"',
+  'input.preference-key-name':
+    '__field__: the key "__key__" must be a non-empty string of at most __maxLength__ characters, without "#" or control characters, and not "__proto__", "constructor" or "prototype"',
+  'input.string': '__field__: must be a string',
+  'input.object': '__field__: must be an object',
+  'input.array': '__field__: must be an array',
+  'input.json-value': '__field__: must be a JSON value',
+  'input.json-object': '__field__: must be an object of JSON values',
+  'input.content': '__field__: must be a string, an array of content parts, an object or null',
+  'input.payload': '__field__: must be a string, a {role, content} object or a non-empty array of them',
+  'input.message': '__field__: must be a string or a {role, content} object',
+  'input.user-message': '__field__: must be the new user message: a string or content parts',
+  'input.summary-text': '__field__: must be a non-empty string (the summary text)',
+  'input.ttl-days': '__field__: must be a number of days greater than __exclusiveMinimum__',
+  'input.instant': '__field__: must be an ISO 8601 date-time string or epoch milliseconds',
+  'input.ulid': "__field__: must be the ULID of a stored message (msg.covers of the context node's summary output)",
+  'input.whole-number': '__field__: must be a whole number from __minimum__ to __maximum__',
+  'input.message-count': '__field__: must be a whole number of messages from __minimum__ to __maximum__',
+  'input.token-count': '__field__: must be a whole number of tokens greater than 0',
+  'input.token-budget': '__field__: must be a whole number of tokens from __minimum__',
+  'input.percentage': '__field__: must be a percentage from __minimum__ to __maximum__',
+  'input.shares': '__field__: must be an object of percentages: system, preferences, facts, summary, history',
+  'input.alias': '__field__: must be a non-empty string of at most __maxLength__ characters',
+  'input.aliases': '__field__: must be an array of at most __maxItems__ strings',
+  'input.preference-values': '__field__: must be an object of at least one preference key and its value',
+  'input.page-cursor': '__field__: must be the cursor returned by the previous page',
+  'input.listing-cursor': '__field__: must be the cursor a previous listing returned',
+  // What may be stored as JSON (json-safety.ts); `__path__` is inside the field, "value" for all of it
+  'input.json-number': '__field__: __path__ is __number__, which DynamoDB cannot store',
+  'input.json-type': '__field__: __path__ is a __type__, which is not JSON',
+  'input.json-depth': '__field__: __path__ is nested deeper than __maxDepth__ levels',
+  'input.json-class': '__field__: __path__ is a __className__ instance, not plain JSON',
+  'input.json-key': '__field__: __path__ has the key "__key__", which is not allowed',
+  // Found out while doing the work
+  'input.no-connection': 'no DynamoDB memory connection is set: open the node and choose one',
+  'input.not-a-time': '"__instant__" is not a time',
+  'input.valid-to-before-from': 'validTo (__validTo__) must be later than validFrom (__validFrom__); nothing was written',
+  'input.covers-missing': 'covers: session "__sessionId__" has no message __covers__',
+  'input.shares-over-100': 'shares: add up to __sum__%, more than 100%',
+  'input.message-over-budget':
+    "the new message is __tokens__ tokens; with the context's framing it does not fit the token budget of __budget__",
+  'input.prompt-over-budget': 'the prompt is __tokens__ tokens, over the token budget of __budget__, even without history',
+  'input.message-too-large': 'the message is __size__ KB; DynamoDB stores at most 400 KB in one item, so nothing was stored',
+  'input.messages-item-too-large':
+    'message __position__ of __total__ is __size__ KB; DynamoDB stores at most 400 KB in one item, so nothing was stored',
+  'input.preference-too-large':
+    'preference "__key__" is __size__ KB; DynamoDB stores at most 400 KB in one item, so nothing was stored',
+  'input.entity-too-large': 'the entity is __size__ KB; DynamoDB stores at most 400 KB in one item, so nothing was written',
+  'input.relationship-too-large':
+    'the relationship is __size__ KB; DynamoDB stores at most 400 KB in one item, so nothing was written',
+  'input.session-owner': 'session "__sessionId__" belongs to another user',
+  'input.entity-missing': 'entity "__entityId__" is not in this graph: upsert it first; nothing was written',
+  'input.entities-missing':
+    'entity "__source__" and entity "__target__" are not in this graph: upsert them first; nothing was written',
+} as const;
+
+export type InputText = keyof typeof inputTexts;
