@@ -4,7 +4,7 @@
  */
 import { sampleText, seedSession, type Engine } from './engine';
 import { nodeClear, nodeContext, nodeHistory, nodeStore } from './node-cases';
-import { runMemoryCase, type MemoryResult } from './memory-case';
+import { runMemoryCase } from './memory-case';
 import type { NodeRuntime } from './node-runtime';
 import { rawClear, rawClearParallelism, rawHistory, rawPut, rawTransaction } from './raw-cases';
 import { row, type Row } from './report';
@@ -148,22 +148,29 @@ export async function clearSession(engine: Engine, runtime: NodeRuntime, sizes: 
   };
 }
 
-/** Case 5 on a plain Node-RED (child processes, driven over HTTP), against a control flow without our nodes. */
+/**
+ * Case 5 on a plain Node-RED (child processes, driven over HTTP), against a control flow without our
+ * nodes. The target is judged on the RSS after a full GC forced through the inspector: what the
+ * process keeps. The RSS read without forcing one (10 s idle, the minimum of six samples) is shown
+ * too; it depends on when V8 next collects and on how far it grew its heap under load, and the
+ * control, without any of our nodes, moves the same way.
+ */
 export async function memoryGrowth(engine: Engine, sizes: Sizes, log: (s: string) => void) {
   const result = await runMemoryCase(engine, sizes.memoryMessages, log);
   const mb = (v: number) => `${(v / 2 ** 20).toFixed(1)} MB`;
-  const growth = (side: MemoryResult['ours']) => side.rssAtEnd / side.rssAtFirst;
   const n = result.count.toLocaleString('en');
+  const { ours, control } = result;
   return {
     rows: [
-      row(`5  Node-RED RSS after ${n} store+history (HTTP) ÷ after 1,000`, `${mb(result.ours.rssAtEnd)} (${mb(result.ours.rssAtFirst)} at 1,000)`,
-        `—`, growth(result.ours), { max: 1.1 }),
-      row(`5b (control) same, http in → function → http response`, `${mb(result.control.rssAtEnd)} (${mb(result.control.rssAtFirst)} at 1,000)`,
-        '—', growth(result.control)),
-      row(`5c heap in use after a forced GC, ours ÷ at 1,000 (raw = control)`, `${mb(result.ours.gcAtEnd.heapUsed)} (${mb(result.ours.gcAtFirst.heapUsed)})`,
-        `${mb(result.control.gcAtEnd.heapUsed)} (${mb(result.control.gcAtFirst.heapUsed)})`, result.ours.gcAtEnd.heapUsed / result.ours.gcAtFirst.heapUsed),
-      row(`5d RSS after a forced GC, ours ÷ at 1,000 (raw = control)`, `${mb(result.ours.gcAtEnd.rss)} (${mb(result.ours.gcAtFirst.rss)})`,
-        `${mb(result.control.gcAtEnd.rss)} (${mb(result.control.gcAtFirst.rss)})`, result.ours.gcAtEnd.rss / result.ours.gcAtFirst.rss),
+      row(`5  Node-RED RSS after a forced GC, after ${n} store+history (HTTP) ÷ after 1,000 (raw = control)`,
+        `${mb(ours.gcAtEnd.rss)} (${mb(ours.gcAtFirst.rss)})`, `${mb(control.gcAtEnd.rss)} (${mb(control.gcAtFirst.rss)})`,
+        ours.gcAtEnd.rss / ours.gcAtFirst.rss, { max: 1.1 }),
+      row(`5b heap in use after a forced GC, ours ÷ at 1,000 (raw = control)`, `${mb(ours.gcAtEnd.heapUsed)} (${mb(ours.gcAtFirst.heapUsed)})`,
+        `${mb(control.gcAtEnd.heapUsed)} (${mb(control.gcAtFirst.heapUsed)})`, ours.gcAtEnd.heapUsed / ours.gcAtFirst.heapUsed),
+      row(`5c RSS without a forced GC, ours ÷ at 1,000 (raw = control)`, `${mb(ours.rssAtEnd)} (${mb(ours.rssAtFirst)})`,
+        `${mb(control.rssAtEnd)} (${mb(control.rssAtFirst)})`, ours.rssAtEnd / ours.rssAtFirst),
+      row(`5d (control) RSS without a forced GC, http in → function → http response, ÷ at 1,000`, '—',
+        `${mb(control.rssAtEnd)} (${mb(control.rssAtFirst)})`, control.rssAtEnd / control.rssAtFirst),
     ],
     data: result,
   };

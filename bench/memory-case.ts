@@ -4,8 +4,8 @@
  * - ours:    http in POST /chat → store → history (into msg.payload) → http response
  * - control: http in POST /chat → function → http response (the same HTTP path, none of our nodes)
  * Both are driven over HTTP with a few requests in flight, in interleaved chunks, and their resident
- * memory (VmRSS) is read after the first 1,000 messages and after N. There is no way to force a GC
- * from outside, so each reading waits for the process to settle and keeps the minimum of a few samples.
+ * memory (VmRSS) is read after the first 1,000 messages and after N: once settled (a pause, then the
+ * minimum of a few samples), and once right after a full GC forced through the child's inspector.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
