@@ -9,6 +9,7 @@ import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
 import type { FlowNode } from '../../scripts/node-red-process';
+import { decodeEntities } from '../support/html-text';
 import { startLinkedNodeRed, repoRoot, type LinkedNodeRed } from '../support/linked-node-red';
 import { uniqueName } from '../support/memory-table';
 import { dynamoDBLocal } from '../support/root-hooks';
@@ -32,15 +33,7 @@ function helpOpening(type: string): string {
   const html = readFileSync(join(repoRoot, 'locales', 'en-US', `${type}.html`), 'utf8');
   const paragraph = /<p>([\s\S]*?)<\/p>/.exec(html)?.[1];
   assert.ok(paragraph, `${type}.html has no <p>`);
-  return normalise(
-    paragraph
-      .replace(/<[^>]+>/g, '')
-      .replace(/&lt;/g, '<')
-      .replace(/&gt;/g, '>')
-      .replace(/&quot;/g, '"')
-      .replace(/&#39;/g, "'")
-      .replace(/&amp;/g, '&'),
-  );
+  return normalise(decodeEntities(paragraph.replace(/<[^>]+>/g, '')));
 }
 
 function normalise(text: string): string {

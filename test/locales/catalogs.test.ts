@@ -1,6 +1,7 @@
 /**
  * The editor in English, German and Japanese: every en-US catalog and help page has a de and a ja
- * twin with the same keys, placeholders, help names, structure and code; every catalog key the
+ * twin with the same keys, placeholders, help names, structure and code; the error messages the help
+ * pages quote are, in each language, ones its catalog gives; every catalog key the
  * editor files and the runtime code use exists; the en-US error texts are the English ones of
  * lib/, and a schema fills every placeholder of its error text; and a real Node-RED with the pack
  * serves the translations (catalogs by `?lng=`, help by Accept-Language), as the editor asks for
@@ -17,6 +18,7 @@ import { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from '..
 import { localizedFailure } from '../../lib/node-red/failure-message';
 import { freePort } from '../../scripts/dynamodb-local';
 import { adminApi, deployFlows, startNodeRed, writeSettingsIfAbsent, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
+import { decodeEntities } from '../support/html-text';
 import { localCredentials, uniqueName } from '../support/memory-table';
 import { dynamoDBLocal } from '../support/root-hooks';
 
@@ -51,6 +53,24 @@ function placeholders(text: string): string[] {
   return [...new Set([...text.matchAll(/__(\w+?)__/g)].map((m) => m[1]!))].sort();
 }
 
+/** "__proto__" in an error text is the literal key name: no error has a value `proto`, so i18next and fillIn leave it. */
+const literalNames = new Set(['proto']);
+
+/**
+ * Every message a catalog's error texts (`errors.*` of the config node's catalog) can give, one
+ * pattern each: a placeholder stands for any value, the rest is the text as written.
+ */
+function errorMessages(lang: string): RegExp[] {
+  const escape = (text: string) => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  return [...texts(catalog(lang, 'dynamodb-memory-config'))]
+    .filter(([key]) => key.startsWith('dynamodb-memory-config.errors.'))
+    .map(([, text]) => {
+      // split() with a group puts each placeholder's name at the odd indexes.
+      const parts = text.split(/__(\w+?)__/).map((part, i) => (i % 2 === 0 ? escape(part) : literalNames.has(part) ? escape(`__${part}__`) : '.*'));
+      return new RegExp(`^${parts.join('')}$`);
+    });
+}
+
 function all(text: string, pattern: RegExp): string[] {
   return [...text.matchAll(pattern)].map((m) => m[1]!);
 }
@@ -60,11 +80,19 @@ function structure(html: string): string[] {
   return all(html, /<(\/?(?:script|h3|h4|dl|dt|dd|ul|ol|li|p)\b[^>]*)>/g).map((tag) => tag.replace(/\s+/g, ' '));
 }
 
-/** What `<code>` holds, sorted: literals (msg properties, JSON, errors) stay as they are. */
+/** What plain `<code>` holds, sorted: literals (msg properties, JSON, error names) stay as they are. */
 function codes(html: string): string[] {
   return all(html, /<code>([\s\S]*?)<\/code>/g)
     .map((code) => code.replace(/\s+/g, ' '))
     .sort();
+}
+
+/**
+ * The error messages a help page quotes, `<code class="error-text">`, as Node-RED shows them: in
+ * the page's language, so unlike literals they differ between the languages.
+ */
+function errorExamples(html: string): string[] {
+  return all(html, /<code class="error-text">([\s\S]*?)<\/code>/g).map((code) => decodeEntities(code.replace(/\s+/g, ' ')));
 }
 
 /** The source file of a node type, with the given extension. */
@@ -213,6 +241,21 @@ describe('locales', () => {
           assert.deepEqual(all(original, /data-help-name="([^"]+)"/g), [type]);
           assert.deepEqual(structure(translated), structure(original));
           assert.deepEqual(codes(translated), codes(original));
+          assert.equal(errorExamples(translated).length, errorExamples(original).length, 'as many error examples as en-US');
+        });
+      }
+    }
+
+    for (const lang of ['en-US', ...translations]) {
+      const messages = errorMessages(lang);
+      const isMessage = (text: string) => messages.some((message) => message.test(text));
+      for (const type of types) {
+        it(`${lang}/${type}.html quotes only messages of the ${lang} error texts, each marked as one`, () => {
+          const html = help(lang, type);
+          // codes() and errorExamples() read only these two forms: a <code> written otherwise would escape both.
+          assert.deepEqual(all(html, /(<code\b[^>]*>)/g).filter((tag) => tag !== '<code>' && tag !== '<code class="error-text">'), []);
+          for (const example of errorExamples(html)) assert.ok(isMessage(example), `not a message of the ${lang} catalog: ${example}`);
+          for (const code of codes(html)) assert.ok(!isMessage(decodeEntities(code)), `an error message without class="error-text": ${code}`);
         });
       }
     }
@@ -235,8 +278,7 @@ describe('locales', () => {
       assert.ok(found.size >= 30, `${found.size} schemas name an error text`);
       for (const [schema, filled] of found) {
         const text = (schema as { errorText: keyof typeof inputTexts }).errorText;
-        // "__proto__" is a literal key name, which i18next and fillIn leave as it is.
-        const open = placeholders(inputTexts[text]).filter((name) => name !== 'proto' && !filled.has(name));
+        const open = placeholders(inputTexts[text]).filter((name) => !literalNames.has(name) && !filled.has(name));
         assert.deepEqual(open, [], `${text} in ${JSON.stringify(schema)}`);
       }
     });
