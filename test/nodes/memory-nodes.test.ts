@@ -84,6 +84,11 @@ describe('memory nodes', () => {
     assert.deepEqual((out['history'] as Msg[]).map((m) => m['content']), ['inside']);
   });
 
+  it('since later than until: an input error naming both, not DynamoDB\'s complaint about BETWEEN', async () => {
+    const outcome = await flow.run('history', { sessionId: uniqueName('s'), since: '2030-01-02T00:00:00Z', until: '2030-01-01T00:00:00Z' });
+    assert.equal(outcome.error, 'MemoryInputError: since (2030-01-02T00:00:00Z) is later than until (2030-01-01T00:00:00Z); nothing was read');
+  });
+
   it('keeps only the newest messages that fit the token budget', async () => {
     const sessionId = uniqueName('s');
     await sent(flow, 'store', { sessionId, payload: ['one two three four five six seven eight', 'hello', 'world'].map((content) => ({ content })) });
