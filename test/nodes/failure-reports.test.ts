@@ -41,7 +41,7 @@ describe('failure reports', () => {
     try {
       const outcome = await flow.run('store', { sessionId: 's', payload: { content: 'x', metadata: { deep } } });
       await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.match(outcome.error ?? '', /^MemoryInputError: payload\.metadata: .* nested deeper than 32 levels/);
+      assert.match(outcome.error ?? '', /^MemoryInputError: payload\.metadata: .* nested deeper than \d+ levels/);
       assert.equal(flow.lastStatus('store')?.fill, 'red');
       assert.deepEqual(rejections, []);
     } finally {
