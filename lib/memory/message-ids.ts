@@ -25,6 +25,7 @@ export const nextMessageUlid = monotonicFactory(pooledRandom);
 
 /** The lowest and highest ULID of a millisecond: bounds for a time-range key condition. */
 export function ulidBounds(epochMs: number): { lowest: string; highest: string } {
-  const time = encodeTime(Math.max(0, Math.min(epochMs, 2 ** 48 - 1)), 10);
+  // The millisecond an instant falls in: epoch milliseconds may have a fraction, a ULID has none.
+  const time = encodeTime(Math.max(0, Math.min(Math.floor(epochMs), 2 ** 48 - 1)), 10);
   return { lowest: time + '0'.repeat(16), highest: time + 'Z'.repeat(16) };
 }

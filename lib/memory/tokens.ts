@@ -22,20 +22,49 @@ function tokenizer(encoding: Encoding): Tokenizer {
   return loaded[encoding]!;
 }
 
+/**
+ * BPE takes time quadratic in the length of one word: a 400 KB run without a space would block the
+ * runtime for minutes. Text is therefore tokenized in pieces of at most this many characters, cut
+ * before a space that starts a word (where the tokenizer splits anyway), else anywhere, which can
+ * count a token more at such a cut.
+ */
+const maxPiece = 2000;
+
+function pieces(text: string): string[] {
+  const result: string[] = [];
+  let start = 0;
+  while (text.length - start > maxPiece) {
+    const window = text.slice(start, start + maxPiece);
+    // The last single space between two non-spaces: the tokenizer starts a word there anyway.
+    let cut = /^[^]*\S(?= \S)/.exec(window)?.[0].length ?? maxPiece;
+    // Never between the two halves of a surrogate pair.
+    if (/[\ud800-\udbff]/.test(window[cut - 1]!)) cut--;
+    result.push(window.slice(0, cut));
+    start += cut;
+  }
+  return [...result, text.slice(start)];
+}
+
 export function countTokens(text: string, encoding: Encoding = 'o200k_base'): number {
-  return text === '' ? 0 : tokenizer(encoding).countTokens(text);
+  if (text === '') return 0;
+  const t = tokenizer(encoding);
+  return pieces(text).reduce((sum, piece) => sum + t.countTokens(piece), 0);
+}
+
+function encode(text: string, encoding: Encoding): number[] {
+  const t = tokenizer(encoding);
+  return pieces(text).flatMap((piece) => t.encode(piece));
 }
 
 /** The longest start of `text` that is at most `limit` tokens. */
 export function truncateToTokens(text: string, limit: number, encoding: Encoding = 'o200k_base'): string {
   if (limit <= 0) return '';
-  const t = tokenizer(encoding);
-  const tokens = t.encode(text);
+  const tokens = encode(text, encoding);
   if (tokens.length <= limit) return text;
-  let cut = t.decode(tokens.slice(0, limit));
+  let cut = tokenizer(encoding).decode(tokens.slice(0, limit));
   // A cut inside a multi-byte character decodes to U+FFFD; drop it, and re-check the count.
   cut = cut.replace(/\uFFFD+$/u, '');
-  while (cut !== '' && t.countTokens(cut) > limit) cut = cut.slice(0, -1);
+  while (cut !== '' && countTokens(cut, encoding) > limit) cut = cut.slice(0, -1);
   return cut;
 }
 

@@ -25,6 +25,20 @@ function shorten(text: string): string {
 }
 
 /**
+ * Runtime calls that copy the msg: Node-RED copies it for Catch and Complete nodes (and for a second
+ * wire), and a msg nested thousands of levels deep overflows the stack there. Such a throw would
+ * escape as an unhandled rejection and stop Node-RED; instead the error goes to Catch with the
+ * msg's id only.
+ */
+function reportSafely(node: Node, msg: NodeMessage, report: () => void, instead: (error: unknown) => Error): void {
+  try {
+    report();
+  } catch (error) {
+    node.error(instead(error), { _msgid: msg._msgid });
+  }
+}
+
+/**
  * place: where the node's connection points (connectionPlace in memory-config.ts); undefined when
  * the node has none, and then no DynamoDB call can have failed.
  */
@@ -36,13 +50,15 @@ export function handleMessages(RED: NodeAPI, node: Node, workingText: string, wo
       (result) => {
         const statusText = typeof result === 'string' ? result : result.status;
         node.status({ fill: 'green', shape: 'dot', text: shorten(statusText) });
-        send(typeof result === 'string' ? msg : result.outputs);
-        done();
+        reportSafely(node, msg, () => {
+          send(typeof result === 'string' ? msg : result.outputs);
+          done();
+        }, (error) => new Error(`Node-RED could not copy the msg to pass it on (${String(error)}); is it nested thousands of levels deep?`));
       },
       (error: unknown) => {
         const failure = localizedFailure(explainAwsFailure(error, place() ?? { tableName: '' }), RED._);
         node.status({ fill: 'red', shape: 'ring', text: shorten(failure.message) });
-        done(failure);
+        reportSafely(node, msg, () => done(failure), () => failure);
       },
     );
   });

@@ -7,18 +7,24 @@ import type { InputText } from '../memory/input-texts';
  * `jsonSafe`, so the rule lives in the schemas like every other rule.
  */
 
-/** DynamoDB refuses documents nested deeper than 32 levels. */
-export const maxNestingDepth = 32;
+/**
+ * DynamoDB refuses documents nested deeper than 32 levels, and counts the item as the first of
+ * them: an attribute's value may nest 31.
+ */
+export const maxNestingDepth = 31;
 
 /** Keys that would set or shadow a prototype when a stored document is read back into an object. */
 export const forbiddenKeyNames = ['__proto__', 'constructor', 'prototype'] as const;
 const forbiddenKeys = new Set<string>(forbiddenKeyNames);
 
-/** DynamoDB numbers: 38 digits of precision, magnitude between 1e-130 and 1e126. */
+/**
+ * DynamoDB numbers have a magnitude between 1e-130 and 1e126, and the document client refuses any
+ * beyond Number.MAX_SAFE_INTEGER (it cannot tell that it would store it exactly).
+ */
 function isStorableNumber(n: number): boolean {
   if (!Number.isFinite(n)) return false;
   const magnitude = Math.abs(n);
-  return magnitude === 0 || (magnitude >= 1e-130 && magnitude < 1e126);
+  return magnitude === 0 || (magnitude >= 1e-130 && magnitude <= Number.MAX_SAFE_INTEGER);
 }
 
 /**

@@ -26,4 +26,16 @@ describe('plain JSON check', () => {
     assert.deepEqual(jsonSafetyProblem(runInNewContext('({ when: new Date(0) })') as object), instance('when', 'Date'));
     assert.deepEqual(jsonSafetyProblem(runInNewContext('class T {}; ({ t: new T() })') as object), instance('t', 'T'));
   });
+
+  it('refuses numbers the document client will not marshal (beyond Number.MAX_SAFE_INTEGER), not only non-finite ones', () => {
+    assert.equal(jsonSafetyProblem({ n: Number.MAX_SAFE_INTEGER, f: 1e-130 }), undefined);
+    assert.match(jsonSafetyProblem({ n: 2 ** 64 })!, /^n is 18446744073709552000, which DynamoDB cannot store/);
+    assert.match(jsonSafetyProblem([-1e100])!, /^\[0\] is -1e\+100/);
+  });
+
+  it('takes values nested 31 levels, the most DynamoDB stores in an attribute (the item is its first level)', () => {
+    const nested = (levels: number) => Array.from({ length: levels - 1 }).reduce<unknown>((inner) => ({ inner }), {});
+    assert.equal(jsonSafetyProblem(nested(31)), undefined);
+    assert.match(jsonSafetyProblem(nested(32))!, /nested deeper than 31 levels/);
+  });
 });

@@ -30,4 +30,22 @@ describe('failure reports', () => {
     assert.equal(outcome.error, "MemoryServiceError: the access key id or secret is wrong: check the connection's credentials");
     assert.equal(flow.lastStatus('history')?.fill, 'red');
   });
+
+  it('a msg nested too deep for Node-RED to copy: its error still reaches Catch (by msg id), the runtime stays up', async () => {
+    const flow = await loadMemoryFlow([{ id: 'store', type: 'dynamodb-memory-store' }]);
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const outcome = await flow.run('store', { sessionId: 's', payload: { content: 'x', metadata: { deep } } });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.match(outcome.error ?? '', /^MemoryInputError: payload\.metadata: .* nested deeper than \d+ levels/);
+      assert.equal(flow.lastStatus('store')?.fill, 'red');
+      assert.deepEqual(rejections, []);
+    } finally {
+      process.removeListener('unhandledRejection', onRejection);
+    }
+  });
 });

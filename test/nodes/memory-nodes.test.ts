@@ -77,6 +77,18 @@ describe('memory nodes', () => {
     assert.deepEqual((out['history'] as Msg[]).map((m) => m['content']), ['inside']);
   });
 
+  it('takes since and until in epoch milliseconds with a fraction (performance.timeOrigin + now())', async () => {
+    const sessionId = uniqueName('s');
+    await sent(flow, 'store', { sessionId, payload: 'inside' });
+    const out = await sent(flow, 'history', { sessionId, since: 0.5, until: Date.now() + 1000.25 });
+    assert.deepEqual((out['history'] as Msg[]).map((m) => m['content']), ['inside']);
+  });
+
+  it('since later than until: an input error naming both, not DynamoDB\'s complaint about BETWEEN', async () => {
+    const outcome = await flow.run('history', { sessionId: uniqueName('s'), since: '2030-01-02T00:00:00Z', until: '2030-01-01T00:00:00Z' });
+    assert.equal(outcome.error, 'MemoryInputError: since (2030-01-02T00:00:00Z) is later than until (2030-01-01T00:00:00Z); nothing was read');
+  });
+
   it('keeps only the newest messages that fit the token budget', async () => {
     const sessionId = uniqueName('s');
     await sent(flow, 'store', { sessionId, payload: ['one two three four five six seven eight', 'hello', 'world'].map((content) => ({ content })) });

@@ -1,7 +1,8 @@
 /**
  * Runs the memory nodes in a real Node-RED runtime (node-red-node-test-helper) against the test
- * run's DynamoDB Local. Every memory node is wired to a helper that receives what it sends, and a
- * Catch node receives what it reports with done(err), so a test sees exactly what a flow would.
+ * run's DynamoDB Local. Every memory node is wired to a helper that receives what it sends, a
+ * Catch node receives what it reports with done(err), and a Complete node (into helper `completed`)
+ * what it finishes with done(), so a test sees exactly what a flow would.
  */
 import { randomUUID } from 'node:crypto';
 import helper from 'node-red-node-test-helper';
@@ -22,6 +23,7 @@ const memoryNodeModules = [
   require('../../nodes/dynamodb-memory-graph'),
   require('../../nodes/dynamodb-memory-context'),
   require('@node-red/nodes/core/common/25-catch'),
+  require('@node-red/nodes/core/common/24-complete'),
 ];
 
 export type Msg = Record<string, unknown>;
@@ -85,6 +87,8 @@ export async function loadMemoryFlow(nodes: Array<Msg & { id: string; type: keyo
     },
     { id: 'catch', type: 'catch', z: 'flow', scope: null, uncaught: false, x: 0, y: 0, wires: [['caught']] },
     { id: 'caught', type: 'helper', z: 'flow', x: 0, y: 0 },
+    { id: 'complete', type: 'complete', z: 'flow', scope: nodes.map((n) => n.id), uncaught: false, x: 0, y: 0, wires: [['completed']] },
+    { id: 'completed', type: 'helper', z: 'flow', x: 0, y: 0 },
   ];
   for (const node of nodes) {
     // x and y make them flow nodes: without a position the runtime takes a node for a config node.
