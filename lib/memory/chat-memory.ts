@@ -155,7 +155,7 @@ export class ChatMemory {
     const lowest = prefix.message + (request.since === undefined ? '' : ulidBounds(epochMs(request.since)).lowest);
     const highest = prefix.message + (request.until === undefined ? '~' : ulidBounds(epochMs(request.until)).highest);
     // DynamoDB refuses a BETWEEN whose bounds are the wrong way round, with a message about its syntax.
-    if (lowest > highest) throw new MemoryInputError(`since (${String(request.since)}) is later than until (${String(request.until)}); nothing was read`);
+    if (lowest > highest) throw new MemoryInputError('input.since-after-until', { since: String(request.since), until: String(request.until) });
     const newestFirst: MessageRecord[] = [];
     let tokensLeft = request.tokenBudget ?? Infinity;
     const pages = queryPages(this.documents, {

@@ -55,6 +55,7 @@ export const inputTexts = {
   'input.no-connection': 'no DynamoDB memory connection is set: open the node and choose one',
   'input.not-a-time': '"__instant__" is not a time',
   'input.valid-to-before-from': 'validTo (__validTo__) must be later than validFrom (__validFrom__); nothing was written',
+  'input.since-after-until': 'since (__since__) is later than until (__until__); nothing was read',
   'input.covers-missing': 'covers: session "__sessionId__" has no message __covers__',
   'input.shares-over-100': 'shares: add up to __sum__%, more than 100%',
   'input.message-over-budget':
