@@ -63,7 +63,7 @@ interface AwsShape {
   hostname?: unknown;
   $fault?: unknown;
   $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown };
-  CancellationReasons?: Array<{ Code?: unknown }>;
+  CancellationReasons?: Array<{ Code?: unknown; Message?: unknown }>;
 }
 
 const authenticationNames = new Set([
@@ -208,6 +208,12 @@ export function explainAwsFailure(error: unknown, where: FailurePlace): Error {
   if (timeoutNames.has(name)) return fail('timeout', 'timeout');
   const reasons = (e.CancellationReasons ?? []).map((r) => text(r.Code));
   if (throttlingNames.has(name) || reasons.some((r) => throttlingReasons.has(r))) return fail('throttled', 'throttled');
+  // A transaction DynamoDB refused as invalid (a key too long, say) is no conflict: say why.
+  const invalid = e.CancellationReasons?.find((r) => text(r.Code) === 'ValidationError');
+  if (invalid) {
+    const { text: reasonText, reason } = validationReason(text(invalid.Message));
+    return fail('validation', reasonText, reason !== undefined ? { reason } : {});
+  }
   if (name === 'TransactionCanceledException' || name === 'TransactionConflictException' || name === 'ConditionalCheckFailedException') {
     return fail('conflict', 'conflict');
   }

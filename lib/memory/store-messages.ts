@@ -25,10 +25,14 @@ export interface StoreContext {
 
 type Reasons = Array<{ Code?: string }>;
 
-/** Whether this write starts a session and a user, for the table's counters (read before writing). */
+/**
+ * Whether this write starts a session and a user, for the table's counters, and whether it claims
+ * an existing session that has no owner yet for its user (read before writing).
+ */
 interface Novelty {
   session: boolean;
   user: boolean;
+  claim?: boolean;
 }
 
 /**
@@ -46,7 +50,7 @@ async function novelty(context: StoreContext): Promise<Novelty> {
   const marker = await documents.send(
     new GetCommand({ TableName: tableName, Key: key.userMarker(userId), ProjectionExpression: 'pk', ConsistentRead: true }),
   );
-  return { session: sessionNew, user: marker.Item === undefined };
+  return { session: sessionNew, user: marker.Item === undefined, claim: !sessionNew };
 }
 
 /** The counter update on one random shard: the store's only extra write (one action a transaction). */
@@ -116,18 +120,21 @@ function sessionUpdate(context: StoreContext, writes: MessageWrite[], isNew: Nov
       ExpressionAttributeNames: { ...expression.ExpressionAttributeNames, '#created': 'createdAt' },
     };
   }
-  // Optimistic: the session exists (and, with a user, is that user's already). When it does not hold,
-  // the old item comes back with the cancellation, and tells a new session, an unowned one being
-  // claimed, and another user's apart.
+  // Optimistic: the session exists (and, with a user, is that user's already); or, once read, it
+  // exists without an owner and this write claims it. When that does not hold, the old item comes
+  // back with the cancellation, and tells a new session, an unowned one, and another user's apart.
   const names = { ...expression.ExpressionAttributeNames, '#created': 'createdAt' };
+  if (context.userId === undefined) {
+    return { ...expression, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const, ConditionExpression: 'attribute_exists(#created)', ExpressionAttributeNames: names };
+  }
   return {
     ...expression,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-    ...(context.userId === undefined
-      ? { ConditionExpression: 'attribute_exists(#created)', ExpressionAttributeNames: names }
+    ExpressionAttributeNames: { ...names, '#owner': 'userId' },
+    ...(isNew.claim
+      ? { ConditionExpression: 'attribute_exists(#created) AND attribute_not_exists(#owner)' }
       : {
           ConditionExpression: 'attribute_exists(#created) AND #owner = :owner',
-          ExpressionAttributeNames: { ...names, '#owner': 'userId' },
           ExpressionAttributeValues: { ...expression.ExpressionAttributeValues, ':owner': context.userId },
         }),
   };

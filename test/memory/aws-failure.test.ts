@@ -126,6 +126,22 @@ describe('explainAwsFailure', () => {
       assert.match(error.message, /\(TransactWriteItems\) on table "chat-memory", retries exhausted: send the msg again/);
     });
 
+    it('a transaction DynamoDB cancelled as invalid: the reason, not a conflict', () => {
+      const error = explained(
+        new TransactionCanceledException({
+          $metadata: metadata,
+          message: 'Transaction cancelled, please refer cancellation reasons for specific reasons [None, ValidationError]',
+          CancellationReasons: [
+            { Code: 'None' },
+            { Code: 'ValidationError', Message: 'One or more parameter values were invalid: Size of hashkey has exceeded the maximum size limit of 2048 bytes' },
+          ],
+        }),
+        { ...aws, action: 'TransactWriteItems' },
+      );
+      assert.equal(error.code, 'validation');
+      assert.match(error.message, /^DynamoDB refused the request \(TransactWriteItems\) on table "chat-memory": a key is longer than DynamoDB allows/);
+    });
+
     it('a 5xx after the retries', () => {
       const error = explained(new DynamoDBServiceException({ name: 'InternalServerError', $fault: 'server', $metadata: { ...metadata, httpStatusCode: 500 }, message: 'oops' }));
       assert.equal(error.code, 'service-error');

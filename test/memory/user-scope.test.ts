@@ -1,7 +1,7 @@
 /** A user's sessions, and forgetting a user, against DynamoDB Local. */
 import assert from 'node:assert/strict';
 import { ChatMemory } from '../../lib/memory/chat-memory';
-import { MemoryInputError } from '../../lib/memory/errors';
+import { MemoryInputError, SessionOwnershipError } from '../../lib/memory/errors';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
 import { memoryTable, scanTable, uniqueName, type MemoryTable } from '../support/memory-table';
 
@@ -37,6 +37,22 @@ describe("a user's sessions and forgetting a user", () => {
     // A cursor carries no partition: someone else's listing from it stays in their own sessions.
     assert.deepEqual((await memory.listSessions({ userId: 'someone-else', cursor: first.cursor! })).sessions, []);
     await assert.rejects(memory.listSessions({ userId, cursor: 'not-a-cursor' }), MemoryInputError);
+  });
+
+  it('gives a session stored without a user to the first user who stores in it, and refuses the next one', async () => {
+    const sessionId = uniqueName('s');
+    const ana = uniqueName('ana');
+    const usersBefore = (await table.memory.tableStats()).users;
+    await table.memory.store(parseStoreRequest({ sessionId, role: 'user', payload: 'before anyone signed in' }));
+    await table.memory.store(parseStoreRequest({ sessionId, userId: ana, role: 'user', payload: 'signed in as Ana' }));
+    await table.memory.store(parseStoreRequest({ sessionId, userId: ana, role: 'assistant', payload: 'welcome, Ana' }));
+    const { sessions } = await table.memory.listSessions({ userId: ana });
+    assert.deepEqual(sessions.map((s) => [s.sessionId, s.userId, s.messageCount]), [[sessionId, ana, 3]]);
+    assert.equal((await table.memory.tableStats()).users, usersBefore + 1, 'the claiming user is counted once');
+    await assert.rejects(
+      table.memory.store(parseStoreRequest({ sessionId, userId: uniqueName('ben'), role: 'user', payload: 'not mine' })),
+      SessionOwnershipError,
+    );
   });
 
   it('forgets everything of a user and nothing of anyone else, and a second run finds nothing left', async () => {

@@ -17,12 +17,8 @@ const validShare = 0.2;
 const inFlight = 12;
 /** A msg that has neither finished nor failed by then counts as a hang. */
 const hangMs = 30_000;
-/**
- * Errors a msg may end in: the pack's own, written for flow builders, and the conflict error of a
- * valid store that lost to concurrent stores on the shared table counters more often than it
- * retries (counted in the output: contention, not bad input).
- */
-const expectedErrors = /^(MemoryInputError|SessionOwnershipError|EntityNotFoundError): .|^MemoryServiceError: another write to the same items got in first/;
+/** Errors a msg may end in: the pack's own, written for flow builders. */
+const expectedErrors = /^(MemoryInputError|SessionOwnershipError|EntityNotFoundError): ./;
 
 type Item = Record<string, unknown>;
 
@@ -243,9 +239,8 @@ describe('generated bad input into every memory node', function () {
       const failures = finished.filter((r) => r.outcome.error !== undefined).map((r) => r.outcome.error!);
       const succeeded = finished.filter((r) => r.outcome.sent);
       const validCount = all.filter((r) => r.corruptions.length === 0).length;
-      const conflicts = failures.filter((e) => e.startsWith('MemoryServiceError')).length;
       timings.push(
-        `${spec.id}: ${results.length} msgs (${validCount} valid) in ${seconds.toFixed(1)} s: ${succeeded.length} sent on, ${failures.length} done(err), ${conflicts} of them conflicts`,
+        `${spec.id}: ${results.length} msgs (${validCount} valid) in ${seconds.toFixed(1)} s: ${succeeded.length} sent on, ${failures.length} done(err)`,
       );
       if (spec.id === 'store') {
         for (const r of succeeded) storedSessions.push({ sessionId: String(r.msg['sessionId']), ...(text(r.msg['userId']) ? { userId: text(r.msg['userId']) } : {}) });
