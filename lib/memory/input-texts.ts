@@ -16,11 +16,11 @@ export const inputTexts = {
   'input.invalid': '__field__ is not valid',
   'input.one-of': '__field__: must be one of __choices__',
   // Field rules, named by the schemas' `errorText`
-  'input.id': '__field__: must be a non-empty string of at most __maxLength__ characters, without "#" or control characters',
+  'input.id': '__field__: must be a non-empty string of at most __maxLength__ characters, without "#", control characters or unpaired surrogates',
   'input.preference-key':
-    '__field__: must be a non-empty string of at most __maxLength__ characters, without "#" or control characters, and not "__proto__", "constructor" or "prototype"',
+    '__field__: must be a non-empty string of at most __maxLength__ characters, without "#", control characters or unpaired surrogates, and not "__proto__", "constructor" or "prototype"',
   'input.preference-key-name':
-    '__field__: the key "__key__" must be a non-empty string of at most __maxLength__ characters, without "#" or control characters, and not "__proto__", "constructor" or "prototype"',
+    '__field__: the key "__key__" must be a non-empty string of at most __maxLength__ characters, without "#", control characters or unpaired surrogates, and not "__proto__", "constructor" or "prototype"',
   'input.string': '__field__: must be a string',
   'input.object': '__field__: must be an object',
   'input.array': '__field__: must be an array',

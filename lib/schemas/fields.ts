@@ -5,12 +5,16 @@
 
 import { forbiddenKeyNames } from './json-safety';
 
-/** Ids become parts of DynamoDB keys, where `#` separates key parts. */
+/**
+ * Ids become parts of DynamoDB keys, where `#` separates key parts. An unpaired surrogate has no
+ * UTF-8 form: DynamoDB Local takes `a\udc00` and `a\udc01` for the same key, so two users could
+ * share a partition. (ajv matches patterns with the u flag, so a surrogate pair is one character.)
+ */
 export const id = {
   type: 'string',
   minLength: 1,
   maxLength: 256,
-  pattern: '^[^#\\u0000-\\u001f\\u007f]+$',
+  pattern: '^[^#\\u0000-\\u001f\\u007f\\ud800-\\udfff]+$',
   errorText: 'input.id',
 } as const;
 

@@ -128,6 +128,8 @@ describe('preferences core', () => {
       ['a missing userId', () => parsePreferenceSetRequest({ key: 'k', value: 1 }), /userId is required/],
       ['a key with #', () => parsePreferenceSetRequest({ userId: 'u', key: 'a#b', value: 1 }), /key: must be a non-empty string/],
       ['a key with a control character', () => parsePreferenceKeyRequest({ userId: 'u', key: 'a\nb' }), /key: must be a non-empty string/],
+      // DynamoDB Local keeps `id\udc00` and `id\udc01` apart as values but not as keys: two users would share one.
+      ['a userId with an unpaired surrogate', () => parsePreferenceKeyRequest({ userId: 'id\udc00', key: 'k' }), /userId: .*unpaired surrogates/],
       ['a __proto__ key', () => parsePreferenceSetRequest({ userId: 'u', key: '__proto__', value: 1 }), /key: .*"__proto__"/],
       ['a __proto__ key in a merge', () => parsePreferenceMergeRequest({ userId: 'u', values: JSON.parse('{"__proto__": 1}') }), /values: the key "__proto__" must/],
       ['a __proto__ key inside a value', () => parsePreferenceSetRequest({ userId: 'u', key: 'k', value: JSON.parse('{"a": {"__proto__": 1}}') }), /value: .*__proto__/],
