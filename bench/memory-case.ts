@@ -12,7 +12,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { freePort } from '../scripts/dynamodb-local';
-import { deployFlows, startNodeRed, writeSettingsIfAbsent, type FlowNode, type NodeRed } from '../scripts/node-red-process';
+import { deployFlows, fetchDeployedRoute, startNodeRed, writeSettingsIfAbsent, type FlowNode, type NodeRed } from '../scripts/node-red-process';
 import WebSocket from 'ws';
 import { credentials, sampleText, type Engine } from './engine';
 
@@ -84,7 +84,7 @@ async function start(variant: Variant, engine: Engine): Promise<Instance> {
 }
 
 async function post(instance: Instance, i: number): Promise<void> {
-  const response = await fetch(`${instance.nodeRed.url}/chat?session=memory-${i % sessions}`, {
+  const response = await fetchDeployedRoute(`${instance.nodeRed.url}/chat?session=memory-${i % sessions}`, {
     method: 'POST',
     headers: { 'Content-Type': 'text/plain' },
     body: `${sampleText} #${i}`,

@@ -119,6 +119,20 @@ export function deployedFlows(url: string): Promise<FlowNode[]> {
   return adminApi<FlowNode[]>(url, '/flows', { headers: { 'Node-RED-API-Version': 'v1' } });
 }
 
+/**
+ * fetch for a route an `http in` node of a flow just deployed serves: POST /flows can answer before
+ * the new flow has registered its routes, so a 404 is tried again for up to `settleMs`.
+ */
+export async function fetchDeployedRoute(url: string, init: RequestInit, settleMs = 10_000): Promise<Response> {
+  const deadline = Date.now() + settleMs;
+  for (;;) {
+    const response = await fetch(url, init);
+    if (response.status !== 404 || Date.now() >= deadline) return response;
+    await response.arrayBuffer();
+    await new Promise((resolve) => setTimeout(resolve, 200));
+  }
+}
+
 /** Replaces the whole deployed flow (a full deploy, like the editor's Deploy button). */
 export function deployFlows(url: string, flows: FlowNode[]): Promise<unknown> {
   return adminApi(url, '/flows', {

@@ -3,7 +3,7 @@
  * writing one session at once, each sending its own numbered messages in order over HTTP.
  */
 import assert from 'node:assert/strict';
-import { deployFlows, type FlowNode } from '../../scripts/node-red-process';
+import { deployFlows, fetchDeployedRoute, type FlowNode } from '../../scripts/node-red-process';
 import { startLinkedNodeRed, type LinkedNodeRed } from '../support/linked-node-red';
 import { localCredentials, memoryTable, uniqueName, type MemoryTable } from '../support/memory-table';
 import { dynamoDBLocal } from '../support/root-hooks';
@@ -47,21 +47,13 @@ describe('two Node-RED runtimes on one session', function () {
   });
 
   async function store(runtime: LinkedNodeRed, sessionId: string, text: string): Promise<void> {
-    // POST /flows answers before the flow has started: a 404 means its http in is not listening yet.
-    for (let tries = 0; ; tries++) {
-      const response = await fetch(`${runtime.nodeRed.url}/store`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify({ sessionId, text }),
-        signal: AbortSignal.timeout(30_000),
-      });
-      if (response.status === 404 && tries < 100) {
-        await new Promise((done) => setTimeout(done, 100));
-        continue;
-      }
-      assert.equal(response.status, 200, `${text}: ${await response.text()}\n${runtime.nodeRed.output()}`);
-      return;
-    }
+    const response = await fetchDeployedRoute(`${runtime.nodeRed.url}/store`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ sessionId, text }),
+      signal: AbortSignal.timeout(30_000),
+    });
+    assert.equal(response.status, 200, `${text}: ${await response.text()}\n${runtime.nodeRed.output()}`);
   }
 
   it('stores every message of both once, ordered by time, each runtime\'s in its own order', async () => {

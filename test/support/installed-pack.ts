@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { adminApi, deployFlows, writeSettingsIfAbsent, type NodeRed } from '../../scripts/node-red-process';
+import { adminApi, deployFlows, fetchDeployedRoute, writeSettingsIfAbsent, type NodeRed } from '../../scripts/node-red-process';
 import { localCredentials, uniqueName } from './memory-table';
 import { npm } from './npm';
 import { dynamoDBLocal } from './root-hooks';
@@ -122,23 +122,15 @@ export async function assertStoresLoadsAndClears(nodeRed: NodeRed): Promise<void
 
   const sessionId = uniqueName('s');
   const post = async (path: string, request: unknown) => {
-    const deadline = Date.now() + 10_000;
-    for (;;) {
-      const response = await fetch(`${nodeRed.url}${path}?session=${sessionId}`, {
-        method: 'POST',
-        headers: { 'Content-Type': 'application/json' },
-        body: JSON.stringify(request),
-        signal: AbortSignal.timeout(30_000),
-      });
-      const body = await response.text();
-      // Right after a deploy the route may not be registered yet.
-      if (response.status === 404 && Date.now() < deadline) {
-        await new Promise((r) => setTimeout(r, 200));
-        continue;
-      }
-      assert.equal(response.status, 200, `${body}\n${nodeRed.output()}`);
-      return JSON.parse(body) as unknown;
-    }
+    const response = await fetchDeployedRoute(`${nodeRed.url}${path}?session=${sessionId}`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(request),
+      signal: AbortSignal.timeout(30_000),
+    });
+    const body = await response.text();
+    assert.equal(response.status, 200, `${body}\n${nodeRed.output()}`);
+    return JSON.parse(body) as unknown;
   };
   const say = (content: string) => post('/memory-check', { role: 'user', content });
   assert.deepEqual(await say('hello from the tarball'), [{ role: 'user', content: 'hello from the tarball' }]);
