@@ -20,10 +20,10 @@ import { table, writeResults, type Row } from './report';
 
 const quickSizes: Sizes = {
   storeRounds: 6, storePerRound: 50,
-  throughputRounds: 3, throughputPerRound: 300,
+  throughputRounds: 3, throughputPerRound: 200,
   historySessions: [100, 10_000], historyRounds: 4, historyPerRound: 30,
   clearRounds: 2,
-  memoryMessages: 2_000,
+  memoryMessages: 1_500,
   contextMessages: 10_000, contextRounds: 4, contextPerRound: 10,
 };
 const fullSizes: Sizes = {
