@@ -17,7 +17,7 @@ import { MemoryServiceError } from '../../lib/memory/aws-failure';
 import { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from '../../lib/memory/errors';
 import { localizedFailure } from '../../lib/node-red/failure-message';
 import { freePort } from '../../scripts/dynamodb-local';
-import { adminApi, deployFlows, startNodeRed, writeSettingsIfAbsent, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
+import { adminApi, deployFlows, fetchDeployedRoute, startNodeRed, writeSettingsIfAbsent, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
 import { decodeEntities } from '../support/html-text';
 import { localCredentials, uniqueName } from '../support/memory-table';
 import { dynamoDBLocal } from '../support/root-hooks';
@@ -127,14 +127,9 @@ function schemasWithText(value: unknown, keyName = false, found = new Map<object
 }
 
 /** A route of a flow just deployed: the deploy answers before the flow has started and registered it. */
-async function fetchRoute(url: string, init: RequestInit = {}): Promise<Response> {
-  const request = () => fetch(url, { ...init, signal: AbortSignal.timeout(60_000) });
-  let response = await request();
-  for (let tries = 0; response.status === 404 && tries < 150; tries++) {
-    await new Promise((resolve) => setTimeout(resolve, 200));
-    response = await request();
-  }
-  return response;
+/** POST or GET a route of a flow just deployed, with a timeout. */
+function fetchRoute(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetchDeployedRoute(url, { ...init, signal: AbortSignal.timeout(60_000) }, 30_000);
 }
 
 /**
@@ -175,16 +170,16 @@ function missingTable(tableName: string): FlowNode {
 }
 
 /**
- * POST /store → a store node that reads the session from msg.sessionId; its Catch answers the
- * request with the error message, and GET /status answers with the store's last status text.
+ * POST /store → a store node that reads the session from msg.sessionId (or a fixed one); its Catch
+ * answers the request with the error message, and GET /status answers with the store's last status text.
  */
-function storeFlow(tableName: string): FlowNode[] {
+function storeFlow(tableName: string, session = { sessionId: 'sessionId', sessionIdType: 'msg' }): FlowNode[] {
   return [
     { id: 'tab', type: 'tab', label: 'locales' },
     missingTable(tableName),
     { id: 'in', type: 'http in', z: 'tab', url: '/store', method: 'post', x: 0, y: 0, wires: [['store']] },
     {
-      id: 'store', type: 'dynamodb-memory-store', z: 'tab', memory: 'connection', sessionId: 'sessionId', sessionIdType: 'msg',
+      id: 'store', type: 'dynamodb-memory-store', z: 'tab', memory: 'connection', ...session,
       userId: '', userIdType: 'str', role: 'user', ttlDays: '', x: 0, y: 0, wires: [[]],
     },
     { id: 'catch', type: 'catch', z: 'tab', scope: ['store'], uncaught: false, x: 0, y: 0, wires: [['reply']] },
@@ -366,23 +361,9 @@ describe('locales', () => {
       this.timeout(120_000);
       const tableName = uniqueName('missing');
       const german = fillIn(texts(catalog('de', 'dynamodb-memory-config')).get('dynamodb-memory-config.errors.table-missing')!, { tableName });
-      // POST /failure → store on a missing table; its Catch answers the request with the error message.
-      await deployFlows(nodeRed().url, [
-        { id: 'tab', type: 'tab', label: 'locales' },
-        missingTable(tableName),
-        { id: 'in', type: 'http in', z: 'tab', url: '/failure', method: 'post', x: 0, y: 0, wires: [['store']] },
-        {
-          id: 'store', type: 'dynamodb-memory-store', z: 'tab', memory: 'connection', sessionId: 's', sessionIdType: 'str',
-          userId: '', userIdType: 'str', role: 'user', ttlDays: '', x: 0, y: 0, wires: [[]],
-        },
-        { id: 'catch', type: 'catch', z: 'tab', scope: ['store'], uncaught: false, x: 0, y: 0, wires: [['reply']] },
-        {
-          id: 'reply', type: 'change', z: 'tab', x: 0, y: 0, wires: [['out']],
-          rules: [{ t: 'set', p: 'payload', pt: 'msg', to: 'error.message', tot: 'msg' }],
-        },
-        { id: 'out', type: 'http response', z: 'tab', x: 0, y: 0, wires: [] },
-      ]);
-      const response = await fetchRoute(`${nodeRed().url}/failure`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hallo' });
+      // A store on a missing table, with a valid session id: it gets as far as DynamoDB.
+      await deployFlows(nodeRed().url, storeFlow(tableName, { sessionId: 's', sessionIdType: 'str' }));
+      const response = await fetchRoute(`${nodeRed().url}/store`, { method: 'POST', headers: { 'Content-Type': 'text/plain' }, body: 'hallo' });
       // Node-RED gives Catch the error as `<name>: <message>`.
       assert.equal(await response.text(), `MemoryServiceError: ${german}`, nodeRed().output());
     });
