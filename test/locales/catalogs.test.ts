@@ -215,6 +215,15 @@ async function storeWithoutSession(nodeRed: NodeRed, expectedStatus: string): Pr
   return { caught, status };
 }
 
+/** A msg without msg.sessionId reaches Catch and stays as the status in the catalog's words for lang. */
+async function assertMissingSessionReported(nodeRed: NodeRed, lang: string, expected: string): Promise<void> {
+  const text = fillIn(texts(catalog(lang, 'dynamodb-memory-config')).get('dynamodb-memory-config.errors.input.required')!, { field: 'sessionId' });
+  assert.equal(text, expected);
+  const { caught, status } = await storeWithoutSession(nodeRed, text);
+  assert.equal(caught, `MemoryInputError: ${text}`, nodeRed.output());
+  assert.equal(status, text);
+}
+
 describe('locales', () => {
   describe('translations match the en-US catalogs and help pages', () => {
     for (const type of types) {
@@ -381,11 +390,7 @@ describe('locales', () => {
 
     it('a msg without sessionId is reported in German at the status and Catch (lang: de)', async function () {
       this.timeout(120_000);
-      const german = fillIn(texts(catalog('de', 'dynamodb-memory-config')).get('dynamodb-memory-config.errors.input.required')!, { field: 'sessionId' });
-      assert.equal(german, 'sessionId ist erforderlich');
-      const { caught, status } = await storeWithoutSession(nodeRed(), german);
-      assert.equal(caught, `MemoryInputError: ${german}`, nodeRed().output());
-      assert.equal(status, german);
+      await assertMissingSessionReported(nodeRed(), 'de', 'sessionId ist erforderlich');
     });
   });
 
@@ -394,11 +399,7 @@ describe('locales', () => {
 
     it('a msg without sessionId is reported in Japanese at the status and Catch (lang: ja)', async function () {
       this.timeout(120_000);
-      const japanese = fillIn(texts(catalog('ja', 'dynamodb-memory-config')).get('dynamodb-memory-config.errors.input.required')!, { field: 'sessionId' });
-      assert.equal(japanese, 'sessionId は必須です');
-      const { caught, status } = await storeWithoutSession(nodeRed(), japanese);
-      assert.equal(caught, `MemoryInputError: ${japanese}`, nodeRed().output());
-      assert.equal(status, japanese);
+      await assertMissingSessionReported(nodeRed(), 'ja', 'sessionId は必須です');
     });
   });
 });
