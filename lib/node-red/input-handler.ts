@@ -28,13 +28,15 @@ function shorten(text: string): string {
  * Runtime calls that copy the msg: Node-RED copies it for Catch and Complete nodes (and for a second
  * wire), and a msg nested thousands of levels deep overflows the stack there. Such a throw would
  * escape as an unhandled rejection and stop Node-RED; instead the error goes to Catch with the
- * msg's id only.
+ * msg's id only, and the status turns red (also after a success whose msg could not be sent on).
  */
 function reportSafely(node: Node, msg: NodeMessage, report: () => void, instead: (error: unknown) => Error): void {
   try {
     report();
   } catch (error) {
-    node.error(instead(error), { _msgid: msg._msgid });
+    const failure = instead(error);
+    node.status({ fill: 'red', shape: 'ring', text: shorten(failure.message) });
+    node.error(failure, { _msgid: msg._msgid });
   }
 }
 
