@@ -4,7 +4,7 @@
  */
 import { BatchWriteCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { nextMessageUlid } from '../lib/memory/message-ids';
-import { key, statsShards } from '../lib/memory/table-layout';
+import { key } from '../lib/memory/table-layout';
 import { messageItem, type Raw } from './engine';
 
 /** One message item, one PutItem. */
@@ -16,8 +16,8 @@ export async function rawPut(raw: Raw, tableName: string, sessionId: string, con
 
 /**
  * What the store node sends for one message without messageId or userId to a session that exists:
- * one TransactWriteItems with the conditional message Put, an Update of a random counter shard and
- * the session Update (count, tokens, last activity). The node's first attempt also conditions the
+ * one TransactWriteItems with the conditional message Put and the session Update (count, tokens,
+ * last activity). The node's first attempt also conditions the
  * session Update on the session existing; a condition adds no write.
  */
 export async function rawTransaction(raw: Raw, tableName: string, sessionId: string, content: string): Promise<void> {
@@ -28,15 +28,6 @@ export async function rawTransaction(raw: Raw, tableName: string, sessionId: str
     new TransactWriteCommand({
       TransactItems: [
         { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-        {
-          Update: {
-            TableName: tableName,
-            Key: key.statsShard(Math.floor(Math.random() * statsShards)),
-            UpdateExpression: 'SET #k = :k ADD #m :one',
-            ExpressionAttributeNames: { '#k': 'kind', '#m': 'messages' },
-            ExpressionAttributeValues: { ':k': 'stats', ':one': 1 },
-          },
-        },
         {
           Update: {
             TableName: tableName,

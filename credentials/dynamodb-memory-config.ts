@@ -4,6 +4,7 @@
  * the flow starts and destroyed when it stops. Secrets live in Node-RED's credential store.
  */
 import type { Node, NodeAPI, NodeDef } from 'node-red';
+import { explainAwsFailure } from '../lib/memory/aws-failure';
 import { ChatMemory } from '../lib/memory/chat-memory';
 import { connect } from '../lib/memory/connection';
 import { ensureTable } from '../lib/memory/table-setup';
@@ -15,6 +16,7 @@ import {
   type ConnectionCredentials,
   type ConnectionSettings,
 } from '../lib/node-red/connection-settings';
+import { localizedFailure } from '../lib/node-red/failure-message';
 import type { MemoryConfigNode } from '../lib/node-red/memory-config';
 
 interface ConfigDef extends NodeDef, ConnectionSettings {
@@ -48,8 +50,15 @@ export = function register(RED: NodeAPI): void {
       return ready;
     };
     node.on('close', (_removed: boolean, done: () => void) => {
-      connection.client.destroy();
-      done();
+      // The table's statistics that this process still holds are written before the client goes.
+      const destroy = () => {
+        connection.client.destroy();
+        done();
+      };
+      memory.close().then(destroy, (error: unknown) => {
+        node.warn(RED._('dynamodb-memory-config.warn.statsNotWritten', { error: localizedFailure(explainAwsFailure(error, node.place), RED._).message }));
+        destroy();
+      });
     });
   }
 

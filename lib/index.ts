@@ -8,6 +8,7 @@ export { countTokens, encodings, type Encoding } from './memory/tokens';
 export { parseContextRequest, parseStatsRequest, type ContextRequest, type StatsRequest } from './schemas/context-request';
 export { parseSummaryRequest, type SummaryRequest } from './schemas/summary-request';
 export { connect, type Authentication, type Connection, type ConnectionOptions } from './memory/connection';
+export { withCapacityMeter, type CallCapacity, type ConsumedCapacity } from './memory/consumed-capacity';
 export { EntityNotFoundError, MemoryInputError, SessionOwnershipError, type TextValues } from './memory/errors';
 export { explainAwsFailure, MemoryServiceError, type FailureCode, type FailurePlace } from './memory/aws-failure';
 // The pack's errors' `text` and `values`, to show their messages in another language.

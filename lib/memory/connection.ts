@@ -4,6 +4,7 @@
  */
 import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { meterConsumedCapacity } from './consumed-capacity';
 
 export type Authentication =
   | { type: 'chain' }
@@ -65,6 +66,7 @@ export function connect(options: ConnectionOptions): Connection {
       httpsAgent: agent,
     },
   });
+  meterConsumedCapacity(client);
   const documents = DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });

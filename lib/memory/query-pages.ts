@@ -7,13 +7,23 @@ import { MemoryInputError } from './errors';
 
 type Key = Record<string, unknown>;
 
-/** The query's pages, each asked for only when the caller reads on (break out to stop early). */
-export async function* queryPages(documents: DynamoDBDocumentClient, input: QueryCommandInput): AsyncGenerator<QueryCommandOutput> {
+/**
+ * The query's pages, each asked for only when the caller reads on (break out to stop early). With
+ * `growUpTo`, each page's Limit is twice the last one's, up to that: a read that usually needs one
+ * small page takes a few round trips, not dozens, when it needs many.
+ */
+export async function* queryPages(
+  documents: DynamoDBDocumentClient,
+  input: QueryCommandInput,
+  options: { growUpTo?: number } = {},
+): AsyncGenerator<QueryCommandOutput> {
   let startKey: Key | undefined = input.ExclusiveStartKey;
+  let limit = input.Limit;
   do {
-    const page = await documents.send(new QueryCommand({ ...input, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
+    const page = await documents.send(new QueryCommand({ ...input, Limit: limit, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
     yield page;
     startKey = page.LastEvaluatedKey;
+    if (options.growUpTo !== undefined && limit !== undefined) limit = Math.min(limit * 2, options.growUpTo);
   } while (startKey);
 }
 

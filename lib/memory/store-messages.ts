@@ -1,14 +1,17 @@
 /**
  * Writes messages with their session item in DynamoDB transactions, so a message and the session's
- * count, tokens and last activity (and the table's counters) change together or not at all. Retries are safe: the SDK sends the same
- * ClientRequestToken again (DynamoDB applies a transaction once per token), a message's key is a
- * fresh ULID only this write uses, and a given messageId is guarded by its own item.
+ * count, tokens and last activity change together or not at all. Nothing a store writes is shared
+ * with another session's stores: the table's counters hear of the change after the transaction
+ * (table-counters.ts). Retries are safe: the SDK sends the same ClientRequestToken again (DynamoDB
+ * applies a transaction once per token), a message's key is a fresh ULID only this write uses, and a
+ * given messageId is guarded by its own item.
  */
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { SessionOwnershipError } from './errors';
 import { recordFromItem, type MessageRecord, type MessageWrite } from './message-record';
 import { backoff, maxRetries, transientReasons } from './retry';
-import { key, statsShards } from './table-layout';
+import type { CountChange } from './table-counters';
+import { key } from './table-layout';
 import { updateExpression } from './update-expression';
 
 /** DynamoDB's limits for one TransactWriteItems call. */
@@ -21,6 +24,8 @@ export interface StoreContext {
   sessionId: string;
   userId: string | undefined;
   expiresAt: number | undefined;
+  /** Told what each applied transaction changed, for the table's statistics. */
+  counted: (change: CountChange) => void;
 }
 
 type Reasons = Array<{ Code?: string }>;
@@ -53,23 +58,8 @@ async function novelty(context: StoreContext): Promise<Novelty> {
   return { session: sessionNew, user: marker.Item === undefined, claim: !sessionNew };
 }
 
-/** The counter update on one random shard: the store's only extra write (one action a transaction). */
-function statsUpdate(context: StoreContext, writes: MessageWrite[], isNew: Novelty) {
-  const shard = Math.floor(Math.random() * statsShards);
-  return {
-    Update: {
-      TableName: context.tableName,
-      Key: key.statsShard(shard),
-      ...updateExpression({
-        set: { kind: 'stats' },
-        add: { messages: writes.length, ...(isNew.session ? { sessions: 1 } : {}), ...(isNew.user ? { users: 1 } : {}) },
-      }),
-    },
-  };
-}
-
-/** Actions besides the messages: the session update, the counter update and maybe the user marker. */
-const fixedActions = 3;
+/** Actions besides the messages: the session update and maybe the user marker. */
+const fixedActions = 2;
 
 /** Chunks whose actions (messages, guards and the fixed ones) fit one transaction. */
 function transactionChunks(writes: MessageWrite[]): MessageWrite[][] {
@@ -140,7 +130,7 @@ function sessionUpdate(context: StoreContext, writes: MessageWrite[], isNew: Nov
   };
 }
 
-/** Messages (and guards), the user marker when the user is new, the counters, the session item last. */
+/** Messages (and guards), the user marker when the user is new, the session item last. */
 function transaction(context: StoreContext, writes: MessageWrite[], isNew: Novelty) {
   const { tableName } = context;
   const notThere = 'attribute_not_exists(pk)';
@@ -152,7 +142,6 @@ function transaction(context: StoreContext, writes: MessageWrite[], isNew: Novel
         ...(write.guard ? [{ Put: { TableName: tableName, Item: write.guard, ConditionExpression: notThere } }] : []),
       ]),
       ...(isNew.user ? [{ Put: { TableName: tableName, Item: marker, ConditionExpression: notThere } }] : []),
-      statsUpdate(context, writes, isNew),
       { Update: { TableName: tableName, Key: key.session(context.sessionId), ...sessionUpdate(context, writes, isNew) } },
     ],
   });
@@ -168,6 +157,11 @@ async function storedRecord(context: StoreContext, messageId: string): Promise<M
   return { ...recordFromItem(message.Item ?? guard.Item!), duplicate: true };
 }
 
+/** What an applied transaction adds to the table's statistics. */
+function countChange(writes: MessageWrite[], isNew: Novelty): CountChange {
+  return { messages: writes.length, sessions: isNew.session ? 1 : 0, users: isNew.user ? 1 : 0 };
+}
+
 /**
  * Writes one chunk. Returns the messageIds found to be stored already (their messages are then left
  * out and the rest written).
@@ -180,13 +174,14 @@ async function writeChunk(context: StoreContext, chunk: MessageWrite[]): Promise
   for (let attempt = 0; pending.length > 0; attempt++) {
     try {
       await context.documents.send(transaction(context, pending, isNew));
+      context.counted(countChange(pending, isNew));
       return duplicates;
     } catch (error) {
       if ((error as Error).name !== 'TransactionCanceledException') throw error;
       const reasons = ((error as { CancellationReasons?: Reasons }).CancellationReasons ?? []).map((r) => r.Code);
       const cancellation = (error as { CancellationReasons?: Array<{ Code?: string; Item?: Record<string, { S?: string }> }> })
         .CancellationReasons ?? [];
-      const markerFailed = isNew.user && reasons[reasons.length - 3] === 'ConditionalCheckFailed';
+      const markerFailed = isNew.user && reasons[reasons.length - 2] === 'ConditionalCheckFailed';
       const sessionFailed = reasons[reasons.length - 1] === 'ConditionalCheckFailed';
       const owner = cancellation[cancellation.length - 1]?.Item?.['userId']?.S;
       if (sessionFailed && !isNew.session && owner !== undefined && owner !== context.userId) {
@@ -210,7 +205,10 @@ async function writeChunk(context: StoreContext, chunk: MessageWrite[]): Promise
       }
       // A message key is a ULID only this write uses: if it exists, an earlier attempt of this very
       // transaction was applied (all of it), and its response was lost.
-      if (alreadyApplied) return duplicates;
+      if (alreadyApplied) {
+        context.counted(countChange(pending, isNew));
+        return duplicates;
+      }
       const transient = reasons.some((code) => code !== undefined && transientReasons.has(code));
       if (!transient && kept.length === pending.length) throw error;
       if (attempt >= maxRetries) throw error;

@@ -13,7 +13,6 @@
 export type Sent =
   | 'GetCommand'
   | 'PutCommand'
-  | 'UpdateCommand'
   | 'QueryCommand'
   | 'BatchGetCommand'
   | 'BatchWriteCommand'
@@ -59,8 +58,8 @@ export const tableAccess: TableAccess[] = [
   {
     action: 'dynamodb:UpdateItem',
     scope: 'items',
-    sentAs: ['UpdateCommand', 'TransactWriteCommand.Update'],
-    neededBy: 'store (session item, counter shard), clear and forget (counter shard), unlink (close)',
+    sentAs: ['TransactWriteCommand.Update'],
+    neededBy: 'store (session item), the table statistics\' flush (a counter shard), unlink (close)',
   },
   {
     action: 'dynamodb:DeleteItem',

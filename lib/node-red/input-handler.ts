@@ -7,6 +7,7 @@
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { explainAwsFailure, type FailurePlace } from '../memory/aws-failure';
+import { withCapacityMeter } from '../memory/consumed-capacity';
 import { localizedFailure } from './failure-message';
 
 /**
@@ -48,8 +49,12 @@ export function handleMessages(RED: NodeAPI, node: Node, workingText: string, wo
   // Exactly three parameters: that is how the runtime knows this handler calls done.
   node.on('input', (msg: NodeMessage, send: (msg: NodeMessage | Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
     node.status({ fill: 'blue', shape: 'dot', text: workingText });
-    work(msg).then(
+    const metered = withCapacityMeter(() => work(msg));
+    // What this node's calls cost, on the msg it sends on (output 1) and on the one Catch gets.
+    const putCapacity = () => Object.assign(msg, { consumedCapacity: metered.capacity() });
+    metered.result.then(
       (result) => {
+        putCapacity();
         const statusText = typeof result === 'string' ? result : result.status;
         node.status({ fill: 'green', shape: 'dot', text: shorten(statusText) });
         reportSafely(node, msg, () => {
@@ -58,6 +63,7 @@ export function handleMessages(RED: NodeAPI, node: Node, workingText: string, wo
         }, (error) => new Error(`Node-RED could not copy the msg to pass it on (${String(error)}); is it nested thousands of levels deep?`));
       },
       (error: unknown) => {
+        putCapacity();
         const failure = localizedFailure(explainAwsFailure(error, place() ?? { tableName: '' }), RED._);
         node.status({ fill: 'red', shape: 'ring', text: shorten(failure.message) });
         reportSafely(node, msg, () => done(failure), () => failure);

@@ -1,0 +1,90 @@
+/**
+ * Reading a session's messages: the newest N for the history node, and pages after a point (the
+ * summary's coverage) for the context builder. Reads newest first and stops as soon as it has
+ * enough, so the cost does not grow with the session.
+ */
+import type { HistoryRequest } from '../schemas/history-request';
+import { chatMessage, messageTokens, type StoredMessage } from './context-builder';
+import { MemoryInputError } from './errors';
+import { ulidBounds } from './message-ids';
+import { messageUlid, recordFromItem, type MessageRecord } from './message-record';
+import { queryPages } from './query-pages';
+import { readAsOwner } from './session-owner';
+import type { TableHandle } from './table-handle';
+import { attribute, key, prefix } from './table-layout';
+import { notExpired } from './ttl-filter';
+
+const defaultHistoryLimit = 20;
+/**
+ * Message pages while reading until something is enough: the first is small (most contexts need
+ * few messages), each next one twice the last, so a big budget takes a few round trips instead of
+ * dozens, and reads at most about twice what it uses.
+ */
+const firstMessagePage = 50;
+const maxMessagePage = 1000;
+
+function epochMs(instant: string | number): number {
+  return typeof instant === 'number' ? instant : Date.parse(instant);
+}
+
+/** A Query of the session's message items with sort keys from `lowest` to `highest`, expired ones filtered out. */
+function messageQuery(table: TableHandle, sessionId: string, lowest: string, highest: string, oldestFirst: boolean, limit: number) {
+  const ttl = notExpired(table.now());
+  return {
+    TableName: table.tableName,
+    KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lowest AND :highest',
+    FilterExpression: ttl.FilterExpression,
+    ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, ...ttl.ExpressionAttributeNames },
+    ExpressionAttributeValues: { ':pk': key.sessionPartition(sessionId), ':lowest': lowest, ':highest': highest, ...ttl.ExpressionAttributeValues },
+    ScanIndexForward: oldestFirst,
+    Limit: limit,
+  };
+}
+
+/**
+ * The newest `limit` messages (within since/until and the token budget), oldest first. With a
+ * userId, the owner check runs beside the read.
+ */
+export async function history(table: TableHandle, request: HistoryRequest): Promise<MessageRecord[]> {
+  const limit = request.limit ?? defaultHistoryLimit;
+  const lowest = prefix.message + (request.since === undefined ? '' : ulidBounds(epochMs(request.since)).lowest);
+  const highest = prefix.message + (request.until === undefined ? '~' : ulidBounds(epochMs(request.until)).highest);
+  // DynamoDB refuses a BETWEEN whose bounds are the wrong way round, with a message about its syntax.
+  if (lowest > highest) throw new MemoryInputError('input.since-after-until', { since: String(request.since), until: String(request.until) });
+  return readAsOwner(table, request.sessionId, request.userId, async () => {
+    const newestFirst: MessageRecord[] = [];
+    let tokensLeft = request.tokenBudget ?? Infinity;
+    // Limit counts items before the expiry filter: later pages are read only when some had expired.
+    for await (const page of queryPages(table.documents, messageQuery(table, request.sessionId, lowest, highest, false, limit))) {
+      for (const item of page.Items ?? []) {
+        const record = recordFromItem(item);
+        if (request.tokenBudget !== undefined) {
+          const tokens = messageTokens(chatMessage(record), 'o200k_base');
+          if (tokens > tokensLeft) return newestFirst.reverse();
+          tokensLeft -= tokens;
+        }
+        newestFirst.push(record);
+        if (newestFirst.length === limit) return newestFirst.reverse();
+      }
+    }
+    return newestFirst.reverse();
+  });
+}
+
+/** Messages after a ULID (all when undefined), newest or oldest first, a page at a time, until `enough` or the end. */
+export async function messagesAfter(
+  table: TableHandle,
+  sessionId: string,
+  afterUlid: string | undefined,
+  oldestFirst: boolean,
+  enough: (read: StoredMessage[]) => boolean,
+): Promise<{ messages: StoredMessage[]; exhausted: boolean }> {
+  const messages: StoredMessage[] = [];
+  const lowest = afterUlid === undefined ? prefix.message : key.afterMessage(afterUlid);
+  const query = messageQuery(table, sessionId, lowest, prefix.message + '~', oldestFirst, firstMessagePage);
+  for await (const page of queryPages(table.documents, query, { growUpTo: maxMessagePage })) {
+    for (const item of page.Items ?? []) messages.push({ ulid: messageUlid(item), record: recordFromItem(item) });
+    if (page.LastEvaluatedKey && enough(messages)) return { messages, exhausted: false };
+  }
+  return { messages, exhausted: true };
+}

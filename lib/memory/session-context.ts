@@ -1,0 +1,34 @@
+/**
+ * Where the context builder (context-builder.ts) gets its parts for one session: the user's
+ * preferences and facts, the session's summary and its messages.
+ */
+import type { ContextRequest } from '../schemas/context-request';
+import { buildContext, type ContextResult } from './context-builder';
+import type { MemoryGraph } from './graph';
+import { messagesAfter } from './message-history';
+import type { Preferences } from './preferences';
+import { assertOwner } from './session-owner';
+import { summary } from './session-summary';
+import type { TableHandle } from './table-handle';
+
+/** Facts rendered into the context: at most this many valid relationships of the user's graph. */
+const maxFacts = 200;
+
+export async function sessionContext(
+  table: TableHandle,
+  parts: { preferences: Preferences; graph: MemoryGraph },
+  request: ContextRequest,
+): Promise<ContextResult> {
+  await assertOwner(table, request.sessionId, request.userId);
+  return buildContext(
+    {
+      preferences: async (userId) => (await parts.preferences.get({ userId })).preferences,
+      facts: (userId) => parts.graph.validRelationships({ userId }, maxFacts),
+      summary: (sessionId) => summary(table, sessionId),
+      newestMessages: (sessionId, after, enough) => messagesAfter(table, sessionId, after, false, enough),
+      oldestMessages: async (sessionId, after, limit) =>
+        (await messagesAfter(table, sessionId, after, true, (read) => read.length >= limit)).messages.slice(0, limit),
+    },
+    request,
+  );
+}
