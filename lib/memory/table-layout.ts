@@ -22,8 +22,8 @@
  * A session's summary (one item, replaced on each store) records the sort key of the newest message
  * it covers. The user marker exists once a user has stored a message: it is what makes a user
  * "new" for the table statistics. Table statistics (sessions, messages, users) are counters spread
- * over `statsShards` items with their own partition keys, so no single item takes every store's
- * write; reading them is one BatchGetItem of all shards.
+ * over `statsShards` items, written by each process's periodic flush and never by a store
+ * (table-counters.ts): no item on the store path is shared by different sessions' stores.
  *
  * A graph scope is `USER#<userId>` (a user's own facts) or `NAMED#<graphName>`. Relations are
  * indexed per scope and relation type, never on the bare relation type (one hot partition).
