@@ -317,22 +317,18 @@ export class MemoryGraph {
   async validRelationships(scope: GraphScope, limit = defaultNeighbourLimit, at?: string | number): Promise<EdgeRecord[]> {
     const when = iso(at ?? this.now());
     const edges: EdgeRecord[] = [];
-    let startKey: Item | undefined;
-    do {
-      const page = await this.documents.send(
-        new QueryCommand({
-          TableName: this.tableName,
-          KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-          FilterExpression: '#validFrom <= :at AND (attribute_not_exists(#validTo) OR #validTo > :at)',
-          ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, '#validFrom': 'validFrom', '#validTo': 'validTo' },
-          ExpressionAttributeValues: { ':pk': key.graphPartition(scope), ':prefix': prefix.edgeOut, ':at': when },
-          Limit: limit - edges.length,
-          ...(startKey ? { ExclusiveStartKey: startKey } : {}),
-        }),
-      );
+    const pages = queryPages(this.documents, {
+      TableName: this.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      FilterExpression: '#validFrom <= :at AND (attribute_not_exists(#validTo) OR #validTo > :at)',
+      ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, '#validFrom': 'validFrom', '#validTo': 'validTo' },
+      ExpressionAttributeValues: { ':pk': key.graphPartition(scope), ':prefix': prefix.edgeOut, ':at': when },
+      Limit: limit,
+    }, { nextLimit: () => limit - edges.length });
+    for await (const page of pages) {
       edges.push(...(page.Items ?? []).map(edgeFromItem));
-      startKey = page.LastEvaluatedKey;
-    } while (startKey && edges.length < limit);
+      if (edges.length >= limit) break;
+    }
     return edges;
   }
 

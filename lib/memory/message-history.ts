@@ -82,7 +82,7 @@ export async function messagesAfter(
   const messages: StoredMessage[] = [];
   const lowest = afterUlid === undefined ? prefix.message : key.afterMessage(afterUlid);
   const query = messageQuery(table, sessionId, lowest, prefix.message + '~', oldestFirst, firstMessagePage);
-  for await (const page of queryPages(table.documents, query, { growUpTo: maxMessagePage })) {
+  for await (const page of queryPages(table.documents, query, { nextLimit: (last) => Math.min(last * 2, maxMessagePage) })) {
     for (const item of page.Items ?? []) messages.push({ ulid: messageUlid(item), record: recordFromItem(item) });
     if (page.LastEvaluatedKey && enough(messages)) return { messages, exhausted: false };
   }

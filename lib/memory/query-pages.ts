@@ -8,14 +8,15 @@ import { MemoryInputError } from './errors';
 type Key = Record<string, unknown>;
 
 /**
- * The query's pages, each asked for only when the caller reads on (break out to stop early). With
- * `growUpTo`, each page's Limit is twice the last one's, up to that: a read that usually needs one
- * small page takes a few round trips, not dozens, when it needs many.
+ * The query's pages, each asked for only when the caller reads on (break out to stop early).
+ * `nextLimit` sets each next page's Limit from the last one's: growing (a read that usually needs
+ * one small page then takes a few round trips, not dozens, when it needs many), or what is still
+ * missing (so a filtered read is billed for no more than it needs).
  */
 export async function* queryPages(
   documents: DynamoDBDocumentClient,
   input: QueryCommandInput,
-  options: { growUpTo?: number } = {},
+  options: { nextLimit?: (last: number) => number } = {},
 ): AsyncGenerator<QueryCommandOutput> {
   let startKey: Key | undefined = input.ExclusiveStartKey;
   let limit = input.Limit;
@@ -23,7 +24,7 @@ export async function* queryPages(
     const page = await documents.send(new QueryCommand({ ...input, Limit: limit, ...(startKey ? { ExclusiveStartKey: startKey } : {}) }));
     yield page;
     startKey = page.LastEvaluatedKey;
-    if (options.growUpTo !== undefined && limit !== undefined) limit = Math.min(limit * 2, options.growUpTo);
+    if (options.nextLimit !== undefined && limit !== undefined) limit = options.nextLimit(limit);
   } while (startKey);
 }
 
