@@ -23,6 +23,10 @@ export interface Sizes {
   contextMessages: number;
   contextRounds: number;
   contextPerRound: number;
+  /** Case 7: rounds after the warm-up; stores and loads a side makes at each length in a round. */
+  peerRounds: number;
+  peerStoresPerRound: number;
+  peerLoadsPerRound: number;
 }
 
 const ms = (v: number) => `${v.toFixed(2)} ms`;
@@ -86,9 +90,9 @@ export async function flatHistory(engine: Engine, runtime: NodeRuntime, sizes: S
   const { raw, tableName } = engine;
   const seeding: Record<number, number> = {};
   for (const size of sizes.historySessions) {
-    seeding[size] = await seedSession(raw, tableName, `history-${size}`, size, 8, size >= 300_000
-      ? (done, seconds) => log(`    ${done.toLocaleString('en')} of ${size.toLocaleString('en')} in ${seconds.toFixed(0)} s`)
-      : undefined);
+    seeding[size] = await seedSession(raw, tableName, `history-${size}`, size, size >= 300_000
+      ? { progress: (done, seconds) => log(`    ${done.toLocaleString('en')} of ${size.toLocaleString('en')} in ${seconds.toFixed(0)} s`) }
+      : {});
     log(`  seeded ${size.toLocaleString('en')} messages in ${seeding[size]!.toFixed(1)} s (${Math.round(size / seeding[size]!)} items/s)`);
   }
   const samples: Record<string, number[]> = {};
