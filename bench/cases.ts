@@ -7,7 +7,7 @@ import { nodeClear, nodeContext, nodeHistory, nodeStore } from './node-cases';
 import { runMemoryCase } from './memory-case';
 import type { NodeRuntime } from './node-runtime';
 import { rawClear, rawClearParallelism, rawHistory, rawPut, rawTransaction } from './raw-cases';
-import { row, type Row } from './report';
+import { ms, row, type Row } from './report';
 import { interleaved, median, throughput, timed } from './stats';
 
 export interface Sizes {
@@ -23,13 +23,13 @@ export interface Sizes {
   contextMessages: number;
   contextRounds: number;
   contextPerRound: number;
-  /** Case 7: rounds after the warm-up; stores and loads a side makes at each length in a round. */
-  peerRounds: number;
-  peerStoresPerRound: number;
-  peerLoadsPerRound: number;
+  /** Case 7: fresh store sessions a side has of each length (the first for the warm-up)… */
+  peerSessions: number;
+  /** …timed stores into each (one a round), and timed loads after each store. */
+  peerStoresPerSession: number;
+  peerLoadsPerStore: number;
 }
 
-const ms = (v: number) => `${v.toFixed(2)} ms`;
 const perSecond = (v: number) => `${Math.round(v)} msg/s`;
 
 export async function storeOverhead(engine: Engine, runtime: NodeRuntime, sizes: Sizes) {

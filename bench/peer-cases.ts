@@ -1,10 +1,10 @@
 /**
  * Case 7, the one-item-per-session design as a peer: LangChain JS's DynamoDBChatMessageHistory
- * (@langchain/community, the store behind Flowise's DynamoDB memory), as shipped, on a table of its
+ * (@langchain/community; Flowise's DynamoDB memory node builds on it), as shipped, on a table of its
  * own on the same DynamoDB Local. It keeps a session as one item `{ id, messages: [...] }`:
  * addMessage is one UpdateItem appending with list_append (DynamoDB rewrites, and bills, the whole
- * item), getMessages one GetItem of the whole item. Ours: the core's ChatMemory (store: a GetItem of
- * the session item and one TransactWriteItems; newest 20: one Query), and the nodes as a reference.
+ * item), getMessages one GetItem of the whole item. Ours: the core's ChatMemory (store, and the
+ * newest 20), and the nodes as a reference. docs/peer-comparison.md has the figures.
  */
 import { CreateTableCommand, waitUntilTableExists, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
@@ -19,12 +19,12 @@ import type { Sizes } from './cases';
 import { clientConfig, credentials, messageItem, sampleText, seedSession, type Engine } from './engine';
 import { nodeHistory, nodeStore } from './node-cases';
 import type { NodeRuntime } from './node-runtime';
-import { row, type Row } from './report';
+import { ms, row, type Row } from './report';
 import { interleaved, median, timed } from './stats';
 
 /**
  * Session lengths, in messages of 200 characters. The peer's item passes DynamoDB's 400 KB at about
- * 1,724 of them, so 1,700 plus the stores of one round stay under it.
+ * 1,724 of them, so 1,700 plus the few stores into one session stay under it.
  */
 const lengths = [10, 100, 1_000, 1_700];
 const historyLimit = 20;
@@ -36,7 +36,6 @@ const ourMessage = (i: number) => ({ role: (i % 2 ? 'assistant' : 'user') as Rol
 const peerMessage = (i: number) => (i % 2 ? new AIMessage(chatText(i)) : new HumanMessage(chatText(i)));
 
 const n = (v: number) => v.toLocaleString('en');
-const ms = (v: number) => `${v.toFixed(2)} ms`;
 
 type SideName = 'core' | 'node' | 'peer';
 
@@ -76,8 +75,8 @@ export async function peerComparison(engine: Engine, runtime: NodeRuntime, sizes
     region: 'us-east-1', endpoint, authentication: { type: 'keys', ...credentials }, requestTimeoutMs: 30_000, maxAttempts: 3,
   });
   const memory = new ChatMemory({ documents: connection.documents, tableName });
-  // Every round measures each side on fresh sessions of each length, so they stay at about that length.
-  const sessionsPerLength = sizes.peerRounds + 1;
+  // Each side stores into fresh sessions of each length, a few messages each, so they stay at about that length.
+  const { peerSessions: sessionsPerLength, peerStoresPerSession: storesPerSession } = sizes;
   const ourSession = (side: SideName, length: number, session: number) => `peer-${side}-${length}-${session}`;
   const ourLoadSession = (length: number) => `peer-load-${length}`;
   const peerHistory = (sessionId: string) =>
@@ -125,20 +124,23 @@ export async function peerComparison(engine: Engine, runtime: NodeRuntime, sizes
     },
   ];
   const samples: Record<string, number[]> = {};
-  const next: Record<string, number> = {};
+  const calls: Record<string, number> = {};
+  // A round is one timed store and its loads per side and length: fine-grained, so a burst of load
+  // on the shared machine hits every side alike.
   const steps = lengths.flatMap((length) => sides.map((side) => async () => {
     const id = `${side.name}-${length}`;
-    const session = (next[id] ??= 0);
-    next[id]++;
-    const expected = side.name === 'peer' ? length : Math.min(historyLimit, length);
-    // Untimed on every side: each peer instance has an SDK client of its own, whose first call (and
-    // the first after a pause) opens a connection.
-    await side.store(length, session, chatText(length));
-    await side.load(length);
-    for (let i = 1; i <= sizes.peerStoresPerRound; i++) {
-      (samples[`${id}-store`] ??= []).push(await timed(() => side.store(length, session, chatText(length + i))));
+    const call = (calls[id] ??= 0);
+    calls[id]++;
+    const session = Math.floor(call / storesPerSession);
+    const nth = call % storesPerSession;
+    if (nth === 0) {
+      // Untimed on every side: each peer instance has an SDK client of its own, whose first call
+      // opens a connection.
+      await side.store(length, session, chatText(length));
     }
-    for (let i = 0; i < sizes.peerLoadsPerRound; i++) {
+    (samples[`${id}-store`] ??= []).push(await timed(() => side.store(length, session, chatText(length + 1 + nth))));
+    const expected = side.name === 'peer' ? length : Math.min(historyLimit, length);
+    for (let i = 0; i < sizes.peerLoadsPerStore; i++) {
       (samples[`${id}-load`] ??= []).push(await timed(async () => {
         const read = await side.load(length);
         if (read !== expected) throw new Error(`${side.name} load of ${length}: got ${read} messages`);
@@ -146,9 +148,9 @@ export async function peerComparison(engine: Engine, runtime: NodeRuntime, sizes
     }
   }));
   try {
-    await interleaved(1, steps); // warm-up: JIT, sockets, the runtime's first messages
+    await interleaved(storesPerSession, steps); // warm-up, on the first sessions: JIT, sockets, the runtime's first messages
     for (const key of Object.keys(samples)) samples[key] = [];
-    await interleaved(sizes.peerRounds, steps);
+    await interleaved((sessionsPerLength - 1) * storesPerSession, steps);
   } finally {
     connection.client.destroy();
     // The peer's client is private to each instance; its sockets are closed here all the same.
@@ -185,7 +187,7 @@ export async function peerComparison(engine: Engine, runtime: NodeRuntime, sizes
       medianMs: medians,
       samples: Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, v.length])),
       peerItemBytes: peerItems,
-      peerLargestItemBytes: { messages: largest + 1 + sizes.peerStoresPerRound, bytes: peerLargestBytes },
+      peerLargestItemBytes: { messages: largest + 1 + storesPerSession, bytes: peerLargestBytes },
       ourMessageItemBytes: ourMessageBytes,
       seedingSeconds: seeding,
     },
