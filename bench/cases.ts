@@ -7,7 +7,7 @@ import { nodeClear, nodeContext, nodeHistory, nodeStore } from './node-cases';
 import { runMemoryCase } from './memory-case';
 import type { NodeRuntime } from './node-runtime';
 import { rawClear, rawClearParallelism, rawHistory, rawPut, rawTransaction } from './raw-cases';
-import { row, type Row } from './report';
+import { ms, row, type Row } from './report';
 import { interleaved, median, throughput, timed } from './stats';
 
 export interface Sizes {
@@ -23,9 +23,13 @@ export interface Sizes {
   contextMessages: number;
   contextRounds: number;
   contextPerRound: number;
+  /** Case 7: fresh store sessions a side has of each length (the first for the warm-up)… */
+  peerSessions: number;
+  /** …timed stores into each (one a round), and timed loads after each store. */
+  peerStoresPerSession: number;
+  peerLoadsPerStore: number;
 }
 
-const ms = (v: number) => `${v.toFixed(2)} ms`;
 const perSecond = (v: number) => `${Math.round(v)} msg/s`;
 
 export async function storeOverhead(engine: Engine, runtime: NodeRuntime, sizes: Sizes) {
@@ -86,9 +90,9 @@ export async function flatHistory(engine: Engine, runtime: NodeRuntime, sizes: S
   const { raw, tableName } = engine;
   const seeding: Record<number, number> = {};
   for (const size of sizes.historySessions) {
-    seeding[size] = await seedSession(raw, tableName, `history-${size}`, size, 8, size >= 300_000
-      ? (done, seconds) => log(`    ${done.toLocaleString('en')} of ${size.toLocaleString('en')} in ${seconds.toFixed(0)} s`)
-      : undefined);
+    seeding[size] = await seedSession(raw, tableName, `history-${size}`, size, size >= 300_000
+      ? { progress: (done, seconds) => log(`    ${done.toLocaleString('en')} of ${size.toLocaleString('en')} in ${seconds.toFixed(0)} s`) }
+      : {});
     log(`  seeded ${size.toLocaleString('en')} messages in ${seeding[size]!.toFixed(1)} s (${Math.round(size / seeding[size]!)} items/s)`);
   }
   const samples: Record<string, number[]> = {};

@@ -2,12 +2,12 @@
  * The engine every case runs on: one DynamoDB Local started for the run, a raw SDK client on it, a
  * fresh table, and seeding of big sessions with items shaped exactly as the core writes them.
  */
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBClient, type DynamoDBClientConfig } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, DynamoDBDocumentClient, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { ensureTable } from '../lib/memory/table-setup';
 import { key } from '../lib/memory/table-layout';
-import type { MessageRecord } from '../lib/memory/message-record';
+import type { MessageRecord, Role } from '../lib/memory/message-record';
 import { nextMessageUlid } from '../lib/memory/message-ids';
 import { startDynamoDBLocal, type DynamoDBLocal } from '../scripts/dynamodb-local';
 
@@ -18,16 +18,21 @@ export interface Raw {
   documents: DynamoDBDocumentClient;
 }
 
-/** The raw SDK, configured as the config node configures it (same retries, timeouts, marshalling). */
-export function rawClient(endpoint: string): Raw {
-  const client = new DynamoDBClient({
+/** A client on the bench's engine, with the retries and timeouts the config node sets. */
+export function clientConfig(endpoint: string): DynamoDBClientConfig {
+  return {
     region: 'us-east-1',
     endpoint,
     credentials,
     retryMode: 'standard',
     maxAttempts: 3,
     requestHandler: { requestTimeout: 30_000, connectionTimeout: 30_000 },
-  });
+  };
+}
+
+/** The raw SDK, configured as the config node configures it (same retries, timeouts, marshalling). */
+export function rawClient(endpoint: string): Raw {
+  const client = new DynamoDBClient(clientConfig(endpoint));
   return { client, documents: DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } }) };
 }
 
@@ -55,20 +60,27 @@ export async function startEngine(dbPath?: string): Promise<Engine> {
 }
 
 /** A message item as `messageWrites` (lib/memory/message-record.ts) builds it, without TTL. */
-export function messageItem(sessionId: string, ulid: string, createdAt: string, content: string): Record<string, unknown> {
-  const record: MessageRecord = { messageId: ulid, sessionId, role: 'user', content, createdAt };
+export function messageItem(sessionId: string, ulid: string, createdAt: string, content: string, role: Role = 'user'): Record<string, unknown> {
+  const record: MessageRecord = { messageId: ulid, sessionId, role, content, createdAt };
   return { ...key.message(sessionId, ulid), kind: 'message', ...record };
 }
 
 export const sampleText = 'Hello, I would like to change the delivery address of my last order, please.';
 
+export interface SeedOptions {
+  /** BatchWrite calls in flight. */
+  parallel?: number;
+  progress?: (done: number, seconds: number) => void;
+  /** The i-th message; by default a user message `sampleText #i`. */
+  message?: (i: number) => { role: Role; content: string };
+}
+
 /**
  * Writes `count` messages (and the session item) into one session with raw parallel BatchWrite
  * calls: 25 items a call, `parallel` calls in flight. Returns the seconds it took.
  */
-export async function seedSession(
-  raw: Raw, tableName: string, sessionId: string, count: number, parallel = 8, progress?: (done: number, seconds: number) => void,
-): Promise<number> {
+export async function seedSession(raw: Raw, tableName: string, sessionId: string, count: number, options: SeedOptions = {}): Promise<number> {
+  const { parallel = 8, progress, message = (i: number) => ({ role: 'user' as const, content: `${sampleText} #${i}` }) } = options;
   const every = 100_000;
   const started = process.hrtime.bigint();
   const startMs = Date.now() - count; // one message a millisecond, ending now
@@ -81,7 +93,8 @@ export async function seedSession(
       const items = [];
       for (let i = from; i < to; i++) {
         const ms = startMs + i;
-        items.push({ PutRequest: { Item: messageItem(sessionId, nextMessageUlid(ms), new Date(ms).toISOString(), `${sampleText} #${i}`) } });
+        const { role, content } = message(i);
+        items.push({ PutRequest: { Item: messageItem(sessionId, nextMessageUlid(ms), new Date(ms).toISOString(), content, role) } });
       }
       let pending: unknown[] = items;
       while (pending.length > 0) {

@@ -12,6 +12,8 @@ export interface Row {
   pass: boolean | undefined;
 }
 
+export const ms = (v: number) => `${v.toFixed(2)} ms`;
+
 export function row(name: string, ours: string, raw: string, ratio: number | undefined, target?: { max?: number; min?: number }): Row {
   let pass: boolean | undefined;
   let targetText = '—';

@@ -1,14 +1,15 @@
 /**
  * `npm run bench [-- --quick] [-- --db-path]`: starts its own DynamoDB Local, runs every case against
  * the pack's nodes (in an in-process Node-RED runtime; case 5 in plain Node-RED child processes) and
- * against the raw AWS SDK on the same engine, prints the ratio table and writes the figures to
- * bench/results/.
+ * against the raw AWS SDK on the same engine (case 7 against LangChain's one-item-per-session store,
+ * peer-cases.ts), prints the ratio table and writes the figures to bench/results/.
  *
  * Sizes of the full run, on 2 shared cores: seeding the 1,000,000-message session takes about
  * 5–6 minutes in memory (--db-path is several times slower: under 100,000 items in 85 s, against
  * 100,000 in 15 s in memory, so in memory stays the default); case 5 drives the issue's 100,000
  * messages through the HTTP flow and as many through the control flow (about 20 minutes, most of
- * the full run). The quick run stays under about two minutes on an idle machine.
+ * the full run). The quick run stays under about two minutes on an idle machine, plus about half a
+ * minute for case 7.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { cpus, tmpdir } from 'node:os';
@@ -16,6 +17,7 @@ import { join } from 'node:path';
 import { clearSession, concurrentThroughput, contextBuild, flatHistory, memoryGrowth, storeOverhead, type Sizes } from './cases';
 import { startEngine } from './engine';
 import { startNodeRuntime, stopNodeRed } from './node-runtime';
+import { peerComparison } from './peer-cases';
 import { table, writeResults, type Row } from './report';
 
 const quickSizes: Sizes = {
@@ -25,6 +27,7 @@ const quickSizes: Sizes = {
   clearRounds: 2,
   memoryMessages: 1_500,
   contextMessages: 10_000, contextRounds: 4, contextPerRound: 10,
+  peerSessions: 4, peerStoresPerSession: 4, peerLoadsPerStore: 2,
 };
 const fullSizes: Sizes = {
   storeRounds: 10, storePerRound: 200,
@@ -33,6 +36,7 @@ const fullSizes: Sizes = {
   clearRounds: 3,
   memoryMessages: 100_000,
   contextMessages: 100_000, contextRounds: 8, contextPerRound: 25,
+  peerSessions: 13, peerStoresPerSession: 8, peerLoadsPerStore: 2,
 };
 
 const only = (name: string) => {
@@ -76,6 +80,7 @@ async function main() {
     await step('memory', () => memoryGrowth(engine, sizes, log));
     await step('history', () => flatHistory(engine, runtime, sizes, log));
     await step('context', () => contextBuild(engine, runtime, sizes, log));
+    await step('peer', () => peerComparison(engine, runtime, sizes, log));
   } finally {
     await runtime.stop();
     await stopNodeRed();
