@@ -12,7 +12,7 @@ import { queryPages } from './query-pages';
 import { readAsOwner } from './session-owner';
 import type { TableHandle } from './table-handle';
 import { attribute, key, prefix } from './table-layout';
-import { notExpired } from './ttl-filter';
+import { isLive } from './ttl-filter';
 
 const defaultHistoryLimit = 20;
 /**
@@ -27,15 +27,13 @@ function epochMs(instant: string | number): number {
   return typeof instant === 'number' ? instant : Date.parse(instant);
 }
 
-/** A Query of the session's message items with sort keys from `lowest` to `highest`, expired ones filtered out. */
+/** A Query of the session's message items with sort keys from `lowest` to `highest` (expired ones included: see isLive). */
 function messageQuery(table: TableHandle, sessionId: string, lowest: string, highest: string, oldestFirst: boolean, limit: number) {
-  const ttl = notExpired(table.now());
   return {
     TableName: table.tableName,
     KeyConditionExpression: '#pk = :pk AND #sk BETWEEN :lowest AND :highest',
-    FilterExpression: ttl.FilterExpression,
-    ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey, ...ttl.ExpressionAttributeNames },
-    ExpressionAttributeValues: { ':pk': key.sessionPartition(sessionId), ':lowest': lowest, ':highest': highest, ...ttl.ExpressionAttributeValues },
+    ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey },
+    ExpressionAttributeValues: { ':pk': key.sessionPartition(sessionId), ':lowest': lowest, ':highest': highest },
     ScanIndexForward: oldestFirst,
     Limit: limit,
   };
@@ -54,9 +52,11 @@ export async function history(table: TableHandle, request: HistoryRequest): Prom
   return readAsOwner(table, request.sessionId, request.userId, async () => {
     const newestFirst: MessageRecord[] = [];
     let tokensLeft = request.tokenBudget ?? Infinity;
-    // Limit counts items before the expiry filter: later pages are read only when some had expired.
+    const nowMs = table.now();
+    // Limit counts expired items too: later pages are read only when some had expired.
     for await (const page of queryPages(table.documents, messageQuery(table, request.sessionId, lowest, highest, false, limit))) {
       for (const item of page.Items ?? []) {
+        if (!isLive(item, nowMs)) continue;
         const record = recordFromItem(item);
         if (request.tokenBudget !== undefined) {
           const tokens = messageTokens(chatMessage(record), 'o200k_base');
@@ -82,8 +82,9 @@ export async function messagesAfter(
   const messages: StoredMessage[] = [];
   const lowest = afterUlid === undefined ? prefix.message : key.afterMessage(afterUlid);
   const query = messageQuery(table, sessionId, lowest, prefix.message + '~', oldestFirst, firstMessagePage);
+  const nowMs = table.now();
   for await (const page of queryPages(table.documents, query, { nextLimit: (last) => Math.min(last * 2, maxMessagePage) })) {
-    for (const item of page.Items ?? []) messages.push({ ulid: messageUlid(item), record: recordFromItem(item) });
+    for (const item of page.Items ?? []) if (isLive(item, nowMs)) messages.push({ ulid: messageUlid(item), record: recordFromItem(item) });
     if (page.LastEvaluatedKey && enough(messages)) return { messages, exhausted: false };
   }
   return { messages, exhausted: true };

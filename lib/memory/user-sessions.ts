@@ -8,7 +8,7 @@ import { pageCursor } from './query-pages';
 import { checkOwner } from './session-owner';
 import type { TableHandle } from './table-handle';
 import { attribute, key, prefix, userIndex } from './table-layout';
-import { notExpired } from './ttl-filter';
+import { isLive } from './ttl-filter';
 
 export interface SessionSummary {
   sessionId: string;
@@ -65,20 +65,16 @@ export function userSessionsQuery(table: TableHandle, userId: string) {
 
 /** A user's sessions, newest activity first, a page at a time (pass `cursor` on for the next). */
 export async function listSessions(table: TableHandle, request: SessionsRequest): Promise<SessionPage> {
-  const query = userSessionsQuery(table, request.userId);
-  const ttl = notExpired(table.now());
+  const nowMs = table.now();
   const page = await table.documents.send(new QueryCommand({
-    ...query,
-    FilterExpression: ttl.FilterExpression,
-    ExpressionAttributeNames: { ...query.ExpressionAttributeNames, ...ttl.ExpressionAttributeNames },
-    ExpressionAttributeValues: { ...query.ExpressionAttributeValues, ...ttl.ExpressionAttributeValues },
+    ...userSessionsQuery(table, request.userId),
     Limit: request.limit ?? defaultSessionsLimit,
     ...(request.cursor
       ? { ExclusiveStartKey: pageCursor.decode(request.cursor, { [attribute.gsi1PartitionKey]: key.userSessions(request.userId) }, sessionCursorKeys) }
       : {}),
   }));
   return {
-    sessions: (page.Items ?? []).map(sessionSummary),
+    sessions: (page.Items ?? []).filter((item) => isLive(item, nowMs)).map(sessionSummary),
     ...(page.LastEvaluatedKey ? { cursor: pageCursor.encode(page.LastEvaluatedKey, sessionCursorKeys) } : {}),
   };
 }
