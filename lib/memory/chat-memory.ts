@@ -12,7 +12,7 @@ import type { SessionsRequest } from '../schemas/sessions-request';
 import type { HistoryRequest } from '../schemas/history-request';
 import type { StoreRequest } from '../schemas/store-request';
 import { batchWrite } from './batch-write';
-import { MemoryInputError, SessionOwnershipError } from './errors';
+import { MemoryInputError, SessionOwnershipError } from '../errors/input-errors';
 import { MemoryGraph } from './graph';
 import { ulidBounds } from './message-ids';
 import { messageUlid, messageWrites, recordFromItem, type MessageRecord } from './message-record';

@@ -10,7 +10,7 @@
  * the one string it is.
  */
 import type { ContextRequest } from '../schemas/context-request';
-import { MemoryInputError } from './errors';
+import { MemoryInputError } from '../errors/input-errors';
 import type { MessageRecord } from './message-record';
 import { contentText, countTokens, truncateToTokens, type Encoding } from './tokens';
 

@@ -25,7 +25,7 @@ import type {
   RelationsRequest,
   UnlinkRequest,
 } from '../schemas/graph-request';
-import { EntityNotFoundError, MemoryInputError } from './errors';
+import { EntityNotFoundError, MemoryInputError } from '../errors/input-errors';
 import { itemBytes, maxItemBytes } from './item-size';
 import { pageCursor, queryPages } from './query-pages';
 import { backoff, maxRetries, transientReasons } from './retry';

@@ -19,7 +19,7 @@ import type {
   PreferenceMergeRequest,
   PreferenceSetRequest,
 } from '../schemas/preference-request';
-import { MemoryInputError } from './errors';
+import { MemoryInputError } from '../errors/input-errors';
 import { itemBytes, maxItemBytes } from './item-size';
 import { nextMessageUlid } from './message-ids';
 import { queryPages } from './query-pages';

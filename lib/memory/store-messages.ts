@@ -5,7 +5,7 @@
  * fresh ULID only this write uses, and a given messageId is guarded by its own item.
  */
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SessionOwnershipError } from './errors';
+import { SessionOwnershipError } from '../errors/input-errors';
 import { recordFromItem, type MessageRecord, type MessageWrite } from './message-record';
 import { backoff, maxRetries, transientReasons } from './retry';
 import { key, statsShards } from './table-layout';
