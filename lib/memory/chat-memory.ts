@@ -6,7 +6,8 @@
 import { BatchGetCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { ContextRequest } from '../schemas/context-request';
 import type { SummaryRequest } from '../schemas/summary-request';
-import { buildContext, chatMessage, messageTokens, type ContextResult, type StoredMessage, type StoredSummary } from './context-builder';
+import { buildContext, messageTokens, type ContextResult, type StoredMessage, type StoredSummary } from './context-builder';
+import { chatMessage } from './chat-message';
 import type { ClearRequest, ForgetRequest } from '../schemas/clear-request';
 import type { SessionsRequest } from '../schemas/sessions-request';
 import type { HistoryRequest } from '../schemas/history-request';
