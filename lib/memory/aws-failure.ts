@@ -7,6 +7,7 @@
 import type { FailureText } from '../errors/failure-texts';
 import { isOwnError } from '../errors/own-error';
 import { MemoryServiceError, type FailureCode } from '../errors/service-error';
+import { transactionCancellation } from './transaction-cancellation';
 
 /** Where the failing call went, as the connection is set up; action is the call, when known. */
 export interface FailurePlace {
@@ -24,7 +25,6 @@ interface AwsShape {
   hostname?: unknown;
   $fault?: unknown;
   $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown };
-  CancellationReasons?: Array<{ Code?: unknown; Message?: unknown }>;
 }
 
 const authenticationNames = new Set([
@@ -154,12 +154,12 @@ export function explainAwsFailure(error: unknown, where: FailurePlace): Error {
     return waiter === 'TIMEOUT' ? fail('timeout', 'table-not-ready-in-time') : fail('service-error', 'table-not-ready');
   }
   if (timeoutNames.has(name)) return fail('timeout', 'timeout');
-  const reasons = (e.CancellationReasons ?? []).map((r) => text(r.Code));
-  if (throttlingNames.has(name) || reasons.some((r) => throttlingReasons.has(r))) return fail('throttled', 'throttled');
+  const reasons = transactionCancellation(error)?.reasons ?? [];
+  if (throttlingNames.has(name) || reasons.some((r) => throttlingReasons.has(r.code ?? ''))) return fail('throttled', 'throttled');
   // A transaction DynamoDB refused as invalid (a key too long, say) is no conflict: say why.
-  const invalid = e.CancellationReasons?.find((r) => text(r.Code) === 'ValidationError');
+  const invalid = reasons.find((r) => r.code === 'ValidationError');
   if (invalid) {
-    const { text: reasonText, reason } = validationReason(text(invalid.Message));
+    const { text: reasonText, reason } = validationReason(invalid.message ?? '');
     return fail('validation', reasonText, reason !== undefined ? { reason } : {});
   }
   if (name === 'TransactionCanceledException' || name === 'TransactionConflictException' || name === 'ConditionalCheckFailedException') {
