@@ -9,11 +9,13 @@ export { parseContextRequest, parseStatsRequest, type ContextRequest, type Stats
 export { parseSummaryRequest, type SummaryRequest } from './schemas/summary-request';
 export { connect, type Authentication, type Connection, type ConnectionOptions } from './memory/connection';
 export { withCapacityMeter, type CallCapacity, type ConsumedCapacity } from './memory/consumed-capacity';
-export { EntityNotFoundError, MemoryInputError, SessionOwnershipError, type TextValues } from './memory/errors';
-export { explainAwsFailure, MemoryServiceError, type FailureCode, type FailurePlace } from './memory/aws-failure';
+export { EntityNotFoundError, MemoryInputError, SessionOwnershipError, type TextValues } from './errors/input-errors';
+export { MemoryServiceError, type FailureCode } from './errors/service-error';
+export { explainAwsFailure, type FailurePlace } from './memory/aws-failure';
 // The pack's errors' `text` and `values`, to show their messages in another language.
-export { failureTexts, fillIn, type FailureText } from './memory/failure-texts';
-export { inputTexts, type InputText } from './memory/input-texts';
+export { failureTexts, type FailureText } from './errors/failure-texts';
+export { fillIn } from './errors/fill-in';
+export { inputTexts, type InputText } from './errors/input-texts';
 export {
   MemoryGraph, type MemoryGraphOptions, type EntityRecord, type EdgeRecord, type NeighbourEdge, type NeighboursResult,
   type RelationsResult, type UnlinkMode, type UnlinkResult,

@@ -5,8 +5,8 @@
  * (locales/en-US/dynamodb-memory-history.html).
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
+import { chatMessage, transcript } from '../lib/memory/chat-message';
 import type { MessageRecord } from '../lib/memory/message-record';
-import { contentText } from '../lib/memory/tokens';
 import { parseHistoryRequest } from '../lib/schemas/history-request';
 import { parseSessionsRequest } from '../lib/schemas/sessions-request';
 import { handleMessages } from '../lib/node-red/input-handler';
@@ -28,18 +28,12 @@ interface HistoryDef extends MemoryNodeDef {
 
 type HistoryMsg = NodeMessage & { limit?: unknown; since?: unknown; until?: unknown; tokenBudget?: unknown; cursor?: unknown };
 
-/** The fields of a record that chat-completion APIs take. */
-function chatMessage(record: MessageRecord) {
-  const { role, content, name, tool_calls, tool_call_id } = record;
-  return definedFields({ role, content, name, tool_calls, tool_call_id });
-}
-
 function formatted(records: MessageRecord[], format: HistoryDef['format']): unknown {
   switch (format) {
     case 'records':
       return records;
     case 'transcript':
-      return records.map((r) => `${r.role}: ${contentText(r.content)}`).join('\n');
+      return transcript(records);
     default:
       return records.map(chatMessage);
   }

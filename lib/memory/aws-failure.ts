@@ -4,22 +4,10 @@
  * request data or credentials. AWS messages are not copied as they are: some echo item values or,
  * for signature mismatches, the canonical request with its security token.
  */
-import { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from './errors';
-import { failureTexts, fillIn, type FailureText } from './failure-texts';
-
-export type FailureCode =
-  | 'table-missing'
-  | 'access-denied'
-  | 'bad-keys'
-  | 'expired-token'
-  | 'no-credentials'
-  | 'endpoint-unreachable'
-  | 'timeout'
-  | 'wrong-region'
-  | 'throttled'
-  | 'conflict'
-  | 'service-error'
-  | 'validation';
+import type { FailureText } from '../errors/failure-texts';
+import { isOwnError } from '../errors/own-error';
+import { MemoryServiceError, type FailureCode } from '../errors/service-error';
+import { transactionCancellation } from './transaction-cancellation';
 
 /** Where the failing call went, as the connection is set up; action is the call, when known. */
 export interface FailurePlace {
@@ -27,32 +15,6 @@ export interface FailurePlace {
   region?: string;
   endpoint?: string;
   action?: string;
-}
-
-/** Values safe to show and log: names and numbers, never request data or secrets. */
-export type FailureParams = Readonly<Record<string, string | number>>;
-
-/**
- * A DynamoDB call or the way to it failed; the message says what to do about it. `text` and
- * `values` are what the message is made of, so it can be shown in another language; the message
- * is the English one unless given.
- */
-export class MemoryServiceError extends Error {
-  override name = 'MemoryServiceError';
-  constructor(
-    readonly code: FailureCode,
-    readonly text: FailureText,
-    readonly values: FailureParams,
-    readonly params: FailureParams,
-    message = fillIn(failureTexts[text], values),
-  ) {
-    super(message);
-  }
-
-  /** The same error, told in another language. */
-  withMessage(message: string): MemoryServiceError {
-    return new MemoryServiceError(this.code, this.text, this.values, this.params, message);
-  }
 }
 
 /** The parts of an SDK or Node error this module reads; everything else is left behind. */
@@ -63,7 +25,6 @@ interface AwsShape {
   hostname?: unknown;
   $fault?: unknown;
   $metadata?: { httpStatusCode?: unknown; requestId?: unknown; attempts?: unknown };
-  CancellationReasons?: Array<{ Code?: unknown; Message?: unknown }>;
 }
 
 const authenticationNames = new Set([
@@ -88,19 +49,6 @@ const networkCodes = new Set([
   'ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'ETIMEDOUT', 'ECONNRESET', 'EHOSTUNREACH', 'ENETUNREACH', 'EPIPE', 'ECONNABORTED',
 ]);
 const throttlingReasons = new Set(['ThrottlingError', 'ProvisionedThroughputExceeded', 'RequestLimitExceeded']);
-
-/** The errors whose message the pack wrote for flow builders, from a text id and its values. */
-export type OwnError = MemoryServiceError | MemoryInputError | SessionOwnershipError | EntityNotFoundError;
-
-/** Own errors pass through explainAwsFailure unchanged. */
-export function isOwnError(error: unknown): error is OwnError {
-  return (
-    error instanceof MemoryServiceError ||
-    error instanceof MemoryInputError ||
-    error instanceof SessionOwnershipError ||
-    error instanceof EntityNotFoundError
-  );
-}
 
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
@@ -206,12 +154,12 @@ export function explainAwsFailure(error: unknown, where: FailurePlace): Error {
     return waiter === 'TIMEOUT' ? fail('timeout', 'table-not-ready-in-time') : fail('service-error', 'table-not-ready');
   }
   if (timeoutNames.has(name)) return fail('timeout', 'timeout');
-  const reasons = (e.CancellationReasons ?? []).map((r) => text(r.Code));
-  if (throttlingNames.has(name) || reasons.some((r) => throttlingReasons.has(r))) return fail('throttled', 'throttled');
+  const reasons = transactionCancellation(error)?.reasons ?? [];
+  if (throttlingNames.has(name) || reasons.some((r) => throttlingReasons.has(r.code ?? ''))) return fail('throttled', 'throttled');
   // A transaction DynamoDB refused as invalid (a key too long, say) is no conflict: say why.
-  const invalid = e.CancellationReasons?.find((r) => text(r.Code) === 'ValidationError');
+  const invalid = reasons.find((r) => r.code === 'ValidationError');
   if (invalid) {
-    const { text: reasonText, reason } = validationReason(text(invalid.Message));
+    const { text: reasonText, reason } = validationReason(invalid.message ?? '');
     return fail('validation', reasonText, reason !== undefined ? { reason } : {});
   }
   if (name === 'TransactionCanceledException' || name === 'TransactionConflictException' || name === 'ConditionalCheckFailedException') {

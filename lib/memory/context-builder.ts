@@ -10,7 +10,8 @@
  * the one string it is.
  */
 import type { ContextRequest } from '../schemas/context-request';
-import { MemoryInputError } from './errors';
+import { MemoryInputError } from '../errors/input-errors';
+import { chatMessage, transcript, type ChatMessage } from './chat-message';
 import type { MessageRecord } from './message-record';
 import { contentText, countTokens, truncateToTokens, type Encoding } from './tokens';
 
@@ -55,14 +56,6 @@ export interface ContextSource {
   oldestMessages(sessionId: string, afterUlid: string | undefined, limit: number): Promise<StoredMessage[]>;
 }
 
-export interface ChatMessage {
-  role: string;
-  content: unknown;
-  name?: string;
-  tool_calls?: unknown[];
-  tool_call_id?: string;
-}
-
 export interface ContextParts {
   encoding: Encoding;
   tokenBudget: number;
@@ -95,32 +88,12 @@ export interface ContextResult {
   summaryDue?: SummaryDue;
 }
 
-export function chatMessage(record: MessageRecord | ChatMessage): ChatMessage {
-  const { role, content, name, tool_calls, tool_call_id } = record;
-  return {
-    role,
-    content,
-    ...(name !== undefined ? { name } : {}),
-    ...(tool_calls !== undefined ? { tool_calls } : {}),
-    ...(tool_call_id !== undefined ? { tool_call_id } : {}),
-  };
-}
-
 export function messageTokens(message: ChatMessage, encoding: Encoding): number {
   let tokens = messageOverhead + countTokens(contentText(message.content), encoding);
   if (message.tool_calls !== undefined) tokens += countTokens(JSON.stringify(message.tool_calls), encoding);
   if (message.tool_call_id !== undefined) tokens += countTokens(message.tool_call_id, encoding);
   if (message.name !== undefined) tokens += countTokens(message.name, encoding);
   return tokens;
-}
-
-function transcriptLine(message: ChatMessage): string {
-  const calls = message.tool_calls === undefined ? '' : ` ${JSON.stringify(message.tool_calls)}`;
-  return `${message.role}: ${contentText(message.content)}${calls}`;
-}
-
-export function transcript(messages: ChatMessage[]): string {
-  return messages.map(transcriptLine).join('\n');
 }
 
 /** Lines kept while the joined text fits `cap` tokens. */

@@ -25,11 +25,12 @@ import type {
   RelationsRequest,
   UnlinkRequest,
 } from '../schemas/graph-request';
-import { EntityNotFoundError, MemoryInputError } from './errors';
+import { EntityNotFoundError, MemoryInputError } from '../errors/input-errors';
 import { itemBytes, maxItemBytes } from './item-size';
 import { pageCursor, queryPages } from './query-pages';
-import { backoff, maxRetries, transientReasons } from './retry';
+import { backoff, maxRetries } from './retry';
 import { attribute, key, prefix, userIndex, type GraphScope } from './table-layout';
+import { transactionCancellation } from './transaction-cancellation';
 
 export interface MemoryGraphOptions {
   documents: DynamoDBDocumentClient;
@@ -418,11 +419,9 @@ export class MemoryGraph {
         await this.documents.send(new TransactWriteCommand({ TransactItems: items }));
         return undefined;
       } catch (error) {
-        if ((error as Error).name !== 'TransactionCanceledException') throw error;
-        const reasons = (error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? [];
-        const codes = reasons.map((r) => r.Code);
-        const transient = codes.some((code) => code !== undefined && transientReasons.has(code));
-        if (!transient) return { codes, error: error as Error };
+        const cancelled = transactionCancellation(error);
+        if (!cancelled) throw error;
+        if (!cancelled.transient) return { codes: cancelled.codes, error: error as Error };
         if (attempt >= maxRetries) throw error;
         await backoff(attempt);
       }

@@ -4,8 +4,9 @@
  * enough, so the cost does not grow with the session.
  */
 import type { HistoryRequest } from '../schemas/history-request';
-import { chatMessage, messageTokens, type StoredMessage } from './context-builder';
-import { MemoryInputError } from './errors';
+import { chatMessage } from './chat-message';
+import { messageTokens, type StoredMessage } from './context-builder';
+import { MemoryInputError } from '../errors/input-errors';
 import { ulidBounds } from './message-ids';
 import { messageUlid, recordFromItem, type MessageRecord } from './message-record';
 import { queryPages } from './query-pages';

@@ -2,7 +2,7 @@
  * A stored chat message: how a store request becomes DynamoDB items, and how an item is read back.
  */
 import type { StoreRequest } from '../schemas/store-request';
-import { MemoryInputError } from './errors';
+import { MemoryInputError } from '../errors/input-errors';
 import { itemBytes, maxItemBytes } from './item-size';
 import { nextMessageUlid } from './message-ids';
 import { key } from './table-layout';

@@ -19,13 +19,14 @@ import type {
   PreferenceMergeRequest,
   PreferenceSetRequest,
 } from '../schemas/preference-request';
-import { MemoryInputError } from './errors';
+import { MemoryInputError } from '../errors/input-errors';
 import { itemBytes, maxItemBytes } from './item-size';
 import { nextMessageUlid } from './message-ids';
 import { queryPages } from './query-pages';
 import { inParallel } from './in-parallel';
-import { backoff, maxRetries, transientReasons } from './retry';
+import { backoff, maxRetries } from './retry';
 import { attribute, key, prefix } from './table-layout';
+import { transactionCancellation } from './transaction-cancellation';
 
 export interface PreferencesOptions {
   documents: DynamoDBDocumentClient;
@@ -78,9 +79,6 @@ const defaultHistoryLimit = 20;
 const keysInFlight = 4;
 /** A version number as large as any stored one, for measuring an item before it is written. */
 const widestVersion = Number.MAX_SAFE_INTEGER;
-
-/** Cancellation reasons that mean "someone else was quicker": read again and retry. */
-const retryReasons = new Set(['ConditionalCheckFailed', ...transientReasons]);
 
 type Item = Record<string, unknown>;
 
@@ -264,9 +262,10 @@ export class Preferences {
         );
         return true;
       } catch (error) {
-        if ((error as Error).name !== 'TransactionCanceledException' || attempt >= maxRetries) throw error;
-        const reasons = ((error as { CancellationReasons?: Array<{ Code?: string }> }).CancellationReasons ?? []).map((r) => r.Code);
-        if (!reasons.some((code) => code !== undefined && retryReasons.has(code))) throw error;
+        const cancelled = transactionCancellation(error);
+        if (!cancelled || attempt >= maxRetries) throw error;
+        // A failed condition means someone else was quicker: read again and retry.
+        if (!cancelled.transient && !cancelled.codes.includes('ConditionalCheckFailed')) throw error;
         await backoff(attempt);
       }
     }

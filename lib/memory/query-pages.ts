@@ -3,7 +3,7 @@
  * core goes through here.
  */
 import { QueryCommand, type DynamoDBDocumentClient, type QueryCommandInput, type QueryCommandOutput } from '@aws-sdk/lib-dynamodb';
-import { MemoryInputError } from './errors';
+import { MemoryInputError } from '../errors/input-errors';
 
 type Key = Record<string, unknown>;
 

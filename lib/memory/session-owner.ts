@@ -3,7 +3,7 @@
  * (`userId` on its session item). Stores check it inside their transaction (store-messages.ts).
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { SessionOwnershipError } from './errors';
+import { SessionOwnershipError } from '../errors/input-errors';
 import type { TableHandle } from './table-handle';
 import { key } from './table-layout';
 

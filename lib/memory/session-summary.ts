@@ -5,7 +5,7 @@
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SummaryRequest } from '../schemas/summary-request';
 import type { StoredSummary } from './context-builder';
-import { MemoryInputError } from './errors';
+import { MemoryInputError } from '../errors/input-errors';
 import { assertOwner } from './session-owner';
 import type { TableHandle } from './table-handle';
 import { key } from './table-layout';

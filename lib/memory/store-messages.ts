@@ -7,10 +7,11 @@
  * given messageId is guarded by its own item.
  */
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SessionOwnershipError } from './errors';
+import { SessionOwnershipError } from '../errors/input-errors';
 import { recordFromItem, type MessageRecord, type MessageWrite } from './message-record';
-import { backoff, maxRetries, transientReasons } from './retry';
+import { backoff, maxRetries } from './retry';
 import type { CountChange } from './table-counters';
+import { transactionCancellation } from './transaction-cancellation';
 import { key } from './table-layout';
 import { updateExpression } from './update-expression';
 
@@ -27,8 +28,6 @@ export interface StoreContext {
   /** Told what each applied transaction changed, for the table's statistics. */
   counted: (change: CountChange) => void;
 }
-
-type Reasons = Array<{ Code?: string }>;
 
 /**
  * Whether this write starts a session and a user, for the table's counters, and whether it claims
@@ -177,13 +176,12 @@ async function writeChunk(context: StoreContext, chunk: MessageWrite[]): Promise
       context.counted(countChange(pending, isNew));
       return duplicates;
     } catch (error) {
-      if ((error as Error).name !== 'TransactionCanceledException') throw error;
-      const reasons = ((error as { CancellationReasons?: Reasons }).CancellationReasons ?? []).map((r) => r.Code);
-      const cancellation = (error as { CancellationReasons?: Array<{ Code?: string; Item?: Record<string, { S?: string }> }> })
-        .CancellationReasons ?? [];
-      const markerFailed = isNew.user && reasons[reasons.length - 2] === 'ConditionalCheckFailed';
-      const sessionFailed = reasons[reasons.length - 1] === 'ConditionalCheckFailed';
-      const owner = cancellation[cancellation.length - 1]?.Item?.['userId']?.S;
+      const cancellation = transactionCancellation(error);
+      if (cancellation === undefined) throw error;
+      const reasons = cancellation.codes;
+      const markerFailed = isNew.user && reasons.at(-2) === 'ConditionalCheckFailed';
+      const sessionFailed = reasons.at(-1) === 'ConditionalCheckFailed';
+      const owner = cancellation.reasons.at(-1)?.oldItem?.['userId']?.S;
       if (sessionFailed && !isNew.session && owner !== undefined && owner !== context.userId) {
         throw new SessionOwnershipError(context.sessionId);
       }
@@ -209,7 +207,7 @@ async function writeChunk(context: StoreContext, chunk: MessageWrite[]): Promise
         context.counted(countChange(pending, isNew));
         return duplicates;
       }
-      const transient = reasons.some((code) => code !== undefined && transientReasons.has(code));
+      const { transient } = cancellation;
       if (!transient && kept.length === pending.length) throw error;
       if (attempt >= maxRetries) throw error;
       if (transient) await backoff(attempt);

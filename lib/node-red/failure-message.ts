@@ -3,7 +3,7 @@
  * (`errors.<text>`: DynamoDB failures and, under `errors.input.`, invalid input), which every node
  * reaches by the registry's namespace for it: the module name, a slash and the node type.
  */
-import { isOwnError } from '../memory/aws-failure';
+import { isOwnError } from '../errors/own-error';
 
 const errorCatalog = '@flowmemory/node-red-dynamodb/dynamodb-memory-config';
 

@@ -2,7 +2,7 @@
 import type { Node, NodeAPI } from 'node-red';
 import type { FailurePlace } from '../memory/aws-failure';
 import type { ChatMemory } from '../memory/chat-memory';
-import { MemoryInputError } from '../memory/errors';
+import { MemoryInputError } from '../errors/input-errors';
 
 export interface MemoryConfigNode extends Node {
   /** The memory on this connection; the first call creates the table when the node is set to. */

@@ -1,5 +1,5 @@
-import type { TextValues } from '../memory/errors';
-import type { InputText } from '../memory/input-texts';
+import type { TextValues } from '../errors/input-errors';
+import type { InputText } from '../errors/input-texts';
 
 /**
  * What user-supplied JSON (message content, metadata) may hold, so that it round-trips through

@@ -5,8 +5,8 @@
  */
 import Ajv, { type ErrorObject } from 'ajv';
 import type { ExtendedJSONSchema, FromExtendedSchema } from 'json-schema-to-ts';
-import { MemoryInputError, type TextValues } from '../memory/errors';
-import type { InputText } from '../memory/input-texts';
+import { MemoryInputError, type TextValues } from '../errors/input-errors';
+import type { InputText } from '../errors/input-texts';
 import { jsonSafetyProblem, type JsonSafetyProblem } from './json-safety';
 
 /**

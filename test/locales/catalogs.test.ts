@@ -11,10 +11,11 @@ import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { failureTexts, fillIn } from '../../lib/memory/failure-texts';
-import { inputTexts } from '../../lib/memory/input-texts';
-import { MemoryServiceError } from '../../lib/memory/aws-failure';
-import { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from '../../lib/memory/errors';
+import { failureTexts } from '../../lib/errors/failure-texts';
+import { fillIn } from '../../lib/errors/fill-in';
+import { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from '../../lib/errors/input-errors';
+import { inputTexts } from '../../lib/errors/input-texts';
+import { MemoryServiceError } from '../../lib/errors/service-error';
 import { localizedFailure } from '../../lib/node-red/failure-message';
 import { freePort } from '../../scripts/dynamodb-local';
 import { adminApi, deployFlows, fetchDeployedRoute, startNodeRed, writeSettingsIfAbsent, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
@@ -264,7 +265,7 @@ describe('locales', () => {
       }
     }
 
-    it('the en-US error texts are the English messages of lib/memory/failure-texts.ts and input-texts.ts, one for each', () => {
+    it('the en-US error texts are the English messages of lib/errors/failure-texts.ts and input-texts.ts, one for each', () => {
       const errors = new Map(
         [...texts(catalog('en-US', 'dynamodb-memory-config'))]
           .filter(([key]) => key.startsWith('dynamodb-memory-config.errors.'))

@@ -13,9 +13,10 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import fc from 'fast-check';
-import { explainAwsFailure, MemoryServiceError, type FailurePlace } from '../../lib/memory/aws-failure';
+import { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from '../../lib/errors/input-errors';
+import { MemoryServiceError } from '../../lib/errors/service-error';
+import { explainAwsFailure, type FailurePlace } from '../../lib/memory/aws-failure';
 import { connect, type Authentication } from '../../lib/memory/connection';
-import { EntityNotFoundError, MemoryInputError, SessionOwnershipError } from '../../lib/memory/errors';
 import { freePort } from '../../scripts/dynamodb-local';
 import { localCredentials, memoryTable, uniqueName } from '../support/memory-table';
 import { dynamoDBLocal } from '../support/root-hooks';

@@ -1,7 +1,7 @@
 /** The memory core against a real DynamoDB Local: order, uniqueness, idempotency, ranges, clear. */
 import assert from 'node:assert/strict';
 import { ChatMemory } from '../../lib/memory/chat-memory';
-import { MemoryInputError, SessionOwnershipError } from '../../lib/memory/errors';
+import { MemoryInputError, SessionOwnershipError } from '../../lib/errors/input-errors';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
 import { memoryTable, uniqueName, type MemoryTable } from '../support/memory-table';
 

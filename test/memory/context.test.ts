@@ -4,7 +4,8 @@
  * results. Plus summaries, and the session and table statistics.
  */
 import assert from 'node:assert/strict';
-import { replyPriming, type ChatMessage } from '../../lib/memory/context-builder';
+import type { ChatMessage } from '../../lib/memory/chat-message';
+import { replyPriming } from '../../lib/memory/context-builder';
 import { countTokens, contentText, type Encoding } from '../../lib/memory/tokens';
 import { parseContextRequest } from '../../lib/schemas/context-request';
 import { parseStoreRequest } from '../../lib/schemas/store-request';

@@ -1,6 +1,6 @@
 /** The entity graph against a real DynamoDB Local: both ends of an edge, validity in time, scopes. */
 import assert from 'node:assert/strict';
-import { EntityNotFoundError, MemoryInputError } from '../../lib/memory/errors';
+import { EntityNotFoundError, MemoryInputError } from '../../lib/errors/input-errors';
 import { MemoryGraph } from '../../lib/memory/graph';
 import type { GraphScope } from '../../lib/memory/table-layout';
 import { parseEntityRequest, parseLinkRequest } from '../../lib/schemas/graph-request';

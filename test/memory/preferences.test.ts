@@ -1,6 +1,6 @@
 /** Preferences in the memory core against a real DynamoDB Local: per-key items, audit, concurrency. */
 import assert from 'node:assert/strict';
-import { MemoryInputError } from '../../lib/memory/errors';
+import { MemoryInputError } from '../../lib/errors/input-errors';
 import { itemBytes, maxItemBytes } from '../../lib/memory/item-size';
 import {
   parsePreferenceHistoryRequest,

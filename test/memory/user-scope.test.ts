@@ -1,7 +1,7 @@
 /** A user's sessions, and forgetting a user, against DynamoDB Local. */
 import assert from 'node:assert/strict';
 import { ChatMemory } from '../../lib/memory/chat-memory';
-import { MemoryInputError, SessionOwnershipError } from '../../lib/memory/errors';
+import { MemoryInputError, SessionOwnershipError } from '../../lib/errors/input-errors';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
 import { memoryTable, scanTable, uniqueName, type MemoryTable } from '../support/memory-table';
 

@@ -8,8 +8,7 @@ const nodes = [
   { id: 'history', type: 'dynamodb-memory-history' as const },
   { id: 'clear', type: 'dynamodb-memory-clear' as const },
 ];
-
-
+const toolCall = { id: 'call_1', type: 'function', function: { name: 'venues', arguments: '{"city":"Lisbon"}' } };
 
 describe('memory nodes', () => {
   let flow: MemoryFlow;
@@ -34,7 +33,6 @@ describe('memory nodes', () => {
 
   it('stores an array in order and hands back the records on msg.memory', async () => {
     const sessionId = uniqueName('s');
-    const toolCall = { id: 'call_1', type: 'function', function: { name: 'venues', arguments: '{"city":"Lisbon"}' } };
     const out = await sent(flow, 'store', {
       sessionId,
       userId: 'ana',
@@ -108,6 +106,30 @@ describe('memory nodes', () => {
     await unloadFlow();
     const transcript = await loadMemoryFlow([{ id: 'history', type: 'dynamodb-memory-history', format: 'transcript' }], { tableName: flow.tableName });
     assert.equal((await sent(transcript, 'history', { sessionId }))['history'], 'user: hi');
+  });
+
+  it("writes a message's tool calls into the transcript, as the context node's summary output does", async () => {
+    await unloadFlow();
+    const transcript = await loadMemoryFlow(
+      [{ id: 'store', type: 'dynamodb-memory-store' }, { id: 'history', type: 'dynamodb-memory-history', format: 'transcript' }],
+      { tableName: flow.tableName },
+    );
+    const sessionId = uniqueName('s');
+    await sent(transcript, 'store', {
+      sessionId,
+      payload: [
+        { role: 'user', content: 'Jazz in Lisbon?' },
+        { role: 'assistant', content: null, tool_calls: [toolCall] },
+        { role: 'tool', content: '["Hot Clube"]', tool_call_id: 'call_1' },
+      ],
+    });
+    const lines = ((await sent(transcript, 'history', { sessionId }))['history'] as string).split('\n');
+    assert.equal(lines.length, 3, lines.join('\n'));
+    assert.equal(lines[0], 'user: Jazz in Lisbon?');
+    // null content is no text; the calls come back from DynamoDB with their keys in any order.
+    const [, calls] = /^assistant: {2}(.*)$/.exec(lines[1]!) ?? [];
+    assert.deepEqual(JSON.parse(calls ?? 'null'), [toolCall], lines[1]);
+    assert.equal(lines[2], 'tool: ["Hot Clube"]');
   });
 
   it('reads the session from flow context, env and JSONata', async () => {

@@ -3,7 +3,7 @@
  * reach a Catch node and the node status as they are. Each keeps the text id and values its
  * message is made of (input-texts.ts), so Node-RED can show it in the runtime's language.
  */
-import { fillIn } from './failure-texts';
+import { fillIn } from './fill-in';
 import { inputTexts, type InputText } from './input-texts';
 
 /** Values of a message's placeholders: names and numbers from the request, never secrets. */
