@@ -84,17 +84,20 @@ function transactionChunks(writes: MessageWrite[]): MessageWrite[][] {
 
 function sessionUpdate(context: StoreContext, writes: MessageWrite[], isNew: Novelty) {
   const lastActivityAt = writes[writes.length - 1]!.record.createdAt;
+  // What a session item keeps from its first store (and an owner from the store that claims it) is
+  // written only then: the common store, into a session that is already this user's, updates no
+  // more than it changes, a shorter expression for DynamoDB to evaluate on every store.
+  const starts = isNew.session || isNew.claim === true;
   const expression = updateExpression({
     set: {
-      kind: 'session',
-      sessionId: context.sessionId,
+      ...(isNew.session ? { kind: 'session', sessionId: context.sessionId } : {}),
       lastActivityAt,
       gsi1sk: key.userSessionsSort(lastActivityAt),
       ...(context.expiresAt !== undefined ? { expiresAt: context.expiresAt } : {}),
     },
     setIfNotExists: {
-      createdAt: writes[0]!.record.createdAt,
-      ...(context.userId !== undefined
+      ...(isNew.session ? { createdAt: writes[0]!.record.createdAt } : {}),
+      ...(starts && context.userId !== undefined
         ? { userId: context.userId, gsi1pk: key.userSessions(context.userId) }
         : {}),
     },
