@@ -6,23 +6,9 @@
 import assert from 'node:assert/strict';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
 import { scanTable, uniqueName } from '../support/memory-table';
-import { loadMemoryFlow, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
+import { loadMemoryFlow, sendUntilStored, startNodeRed, stopNodeRed, unloadFlow, type Msg } from '../support/node-flow';
 import { dynamoDBLocal } from '../support/root-hooks';
 
-
-/**
- * Sends msg until the node sends it on, as a flow with Catch → delay → retry would: safe because
- * every msg carries a messageId. Returns how many times it had to be sent again.
- */
-async function sendUntilStored(flow: MemoryFlow, nodeId: string, msg: Msg): Promise<number> {
-  let lastError = '';
-  for (let resends = 0; resends < 20; resends++) {
-    const outcome = await flow.run(nodeId, { ...msg });
-    if (outcome.error === undefined) return resends;
-    lastError = outcome.error;
-  }
-  throw new Error(`${nodeId} failed 20 times for ${JSON.stringify(msg).slice(0, 80)}: ${lastError}`);
-}
 
 describe('through the fault-injecting proxy', function () {
   this.timeout(600_000);

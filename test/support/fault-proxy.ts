@@ -5,9 +5,14 @@
  * lost after the write was applied, and BatchWriteItem answers that leave part of the batch in
  * UnprocessedItems. Everything else is forwarded to the real engine unchanged.
  *
+ * In partition-throughput mode (`partitions`, test/support/partition-throttling.ts) it also
+ * throttles each partition key value beyond its share of DynamoDB's per-key limits.
+ *
  * DynamoDB Local does not check request signatures, so the proxy may forward part of a batch.
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { jsonAnswer, withBody, type EngineAnswer } from './engine-answer';
+import type { PartitionThrottling } from './partition-throttling';
 
 export type Fault =
   | 'throttle'
@@ -28,10 +33,10 @@ export interface FaultProxy {
   counts: Record<Fault | 'forwarded', number>;
   /** The headers of every request it received, in order (what a client really sent). */
   headers: IncomingHttpHeaders[];
+  /** Partition-throughput mode: when set, what gets past the injected faults is billed and throttled per partition key. */
+  partitions?: PartitionThrottling;
   close(): Promise<void>;
 }
-
-const jsonContentType = 'application/x-amz-json-1.0';
 
 function errorBody(fault: 'throttle' | 'serverError', n: number): { status: number; body: object } {
   if (fault === 'throttle') {
@@ -80,7 +85,9 @@ export async function startFaultProxy(target: string, rates: FaultRates = {}, ra
   };
   const proxy: FaultProxy = { endpoint: '', rates, counts, headers: [], close: async () => undefined };
 
-  function forward(req: IncomingMessage, body: Buffer): Promise<{ status: number; headers: IncomingMessage['headers']; body: Buffer }> {
+  /** Sends body to the engine as req went, or as another operation with req's credentials. */
+  function forward(req: IncomingMessage, body: Buffer, operation?: string): Promise<EngineAnswer> {
+    const target = operation === undefined ? {} : { 'x-amz-target': `DynamoDB_20120810.${operation}` };
     return new Promise((resolve, reject) => {
       const upstreamRequest = httpRequest(
         {
@@ -88,7 +95,7 @@ export async function startFaultProxy(target: string, rates: FaultRates = {}, ra
           port: upstream.port,
           method: req.method,
           path: req.url,
-          headers: { ...req.headers, host: upstream.host, 'content-length': String(body.length) },
+          headers: { ...req.headers, ...target, host: upstream.host, 'content-length': String(body.length) },
         },
         (response) => readBody(response).then((b) => resolve({ status: response.statusCode ?? 500, headers: response.headers, body: b }), reject),
       );
@@ -108,10 +115,19 @@ export async function startFaultProxy(target: string, rates: FaultRates = {}, ra
     return undefined;
   }
 
+  function reply(res: ServerResponse, answer: EngineAnswer): void {
+    res.writeHead(answer.status, answer.headers);
+    res.end(answer.body);
+  }
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     proxy.headers.push(req.headers);
     const body = await readBody(req);
     const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
+    const toEngine = (b: Buffer) =>
+      proxy.partitions
+        ? proxy.partitions.handle(operation, b, (other, payload) => forward(req, Buffer.from(JSON.stringify(payload)), other))
+        : forward(req, b);
     if (random() < (proxy.rates.latency ?? 0)) {
       counts.latency++;
       await new Promise((resolve) => setTimeout(resolve, random() * (proxy.rates.latencyMs ?? 200)));
@@ -119,8 +135,7 @@ export async function startFaultProxy(target: string, rates: FaultRates = {}, ra
     const fault = pick(operation);
     if (fault === 'throttle' || fault === 'serverError') {
       const { status, body: error } = errorBody(fault, counts[fault]++);
-      res.writeHead(status, { 'content-type': jsonContentType });
-      res.end(JSON.stringify(error));
+      reply(res, jsonAnswer(status, error));
       return;
     }
     if (fault === 'drop') {
@@ -132,27 +147,24 @@ export async function startFaultProxy(target: string, rates: FaultRates = {}, ra
       const split = splitBatch(body);
       if (split) {
         counts.partialBatch++;
-        const answer = await forward(req, split.forwarded);
+        const answer = await toEngine(split.forwarded);
+        if (answer.status !== 200) return reply(res, answer);
         const parsed = JSON.parse(answer.body.toString('utf8')) as { UnprocessedItems?: Record<string, unknown[]> };
         for (const [table, writes] of Object.entries(split.unprocessed)) {
           parsed.UnprocessedItems = { ...parsed.UnprocessedItems, [table]: [...(parsed.UnprocessedItems?.[table] ?? []), ...writes] };
         }
-        // The body changed, so its checksum header would no longer match.
-        const { 'x-amz-crc32': _crc, 'content-length': _length, ...headers } = answer.headers;
-        res.writeHead(answer.status, headers);
-        res.end(JSON.stringify(parsed));
+        reply(res, withBody(answer, parsed));
         return;
       }
     }
-    const answer = await forward(req, body);
+    const answer = await toEngine(body);
     if (fault === 'lostResponse') {
       counts.lostResponse++;
       req.socket.destroy();
       return;
     }
     counts.forwarded++;
-    res.writeHead(answer.status, answer.headers);
-    res.end(answer.body);
+    reply(res, answer);
   }
 
   const server: Server = createServer((req, res) => {

@@ -2,20 +2,22 @@
 import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ChatMemory } from '../../lib/memory/chat-memory';
-import { connect, type Connection } from '../../lib/memory/connection';
+import { connect, type Connection, type ConnectionOptions } from '../../lib/memory/connection';
 import { ensureTable } from '../../lib/memory/table-setup';
 import { dynamoDBLocal } from './root-hooks';
 
 /** DynamoDB Local takes only alphanumeric access key ids. */
 export const localCredentials = { accessKeyId: 'local', secretAccessKey: 'local' };
 
-export function localConnection(): Connection {
+/** A connection to the test run's DynamoDB Local, or, with another endpoint, to a proxy in front of it. */
+export function localConnection(options: Partial<ConnectionOptions> = {}): Connection {
   return connect({
     region: 'us-east-1',
     endpoint: dynamoDBLocal().endpoint,
     authentication: { type: 'keys', ...localCredentials },
     requestTimeoutMs: 10_000,
     maxAttempts: 3,
+    ...options,
   });
 }
 

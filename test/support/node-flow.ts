@@ -163,6 +163,21 @@ export async function sent(flow: MemoryFlow, nodeId: string, msg: Msg): Promise<
   return outcome.sent;
 }
 
+/**
+ * Sends msg until the node sends it on, as a flow with Catch → delay → retry would: safe because
+ * every msg carries a messageId. Returns how many times it had to be sent again; onId sees the
+ * `_msgid` of every send.
+ */
+export async function sendUntilStored(flow: MemoryFlow, nodeId: string, msg: Msg, onId?: (msgid: string) => void): Promise<number> {
+  let lastError = '';
+  for (let resends = 0; resends < 20; resends++) {
+    const outcome = await flow.run(nodeId, { ...msg }, onId);
+    if (outcome.error === undefined) return resends;
+    lastError = outcome.error;
+  }
+  throw new Error(`${nodeId} failed 20 times for ${JSON.stringify(msg).slice(0, 80)}: ${lastError}`);
+}
+
 export function startNodeRed(): Promise<void> {
   return new Promise((resolve) => helper.startServer(resolve));
 }
