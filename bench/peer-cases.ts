@@ -20,6 +20,7 @@ import { clientConfig, credentials, messageItem, sampleText, seedSession, type E
 import { nodeHistory, nodeStore } from './node-cases';
 import type { NodeRuntime } from './node-runtime';
 import { ms, row, type Row } from './report';
+import { writeUnitsPerMessage } from './write-units';
 import { interleaved, median, timed } from './stats';
 
 /**
@@ -148,9 +149,9 @@ export async function peerComparison(engine: Engine, runtime: NodeRuntime, sizes
     }
   }));
   try {
-    await interleaved(storesPerSession, steps); // warm-up, on the first sessions: JIT, sockets, the runtime's first messages
+    await interleaved(storesPerSession, steps, { shuffled: true }); // warm-up, on the first sessions: JIT, sockets, the runtime's first messages
     for (const key of Object.keys(samples)) samples[key] = [];
-    await interleaved((sessionsPerLength - 1) * storesPerSession, steps);
+    await interleaved((sessionsPerLength - 1) * storesPerSession, steps, { shuffled: true });
   } finally {
     connection.client.destroy();
     // The peer's client is private to each instance; its sockets are closed here all the same.
@@ -161,6 +162,8 @@ export async function peerComparison(engine: Engine, runtime: NodeRuntime, sizes
   const largest = lengths[lengths.length - 1]!;
   const peerLargestBytes = await peerItemBytes(`store-${largest}-0`);
 
+  // The load sessions are the peer's at each length: one store more each, for what it is billed.
+  const units = await writeUnitsPerMessage(engine, peerTable, lengths);
   const medians = Object.fromEntries(Object.entries(samples).map(([k, v]) => [k, median(v)]));
   const m = (side: SideName, length: number, op: 'store' | 'load') => medians[`${side}-${length}-${op}`]!;
   const storeTarget = (length: number) => (length <= 100 ? { max: 1.0 } : undefined);
@@ -179,9 +182,11 @@ export async function peerComparison(engine: Engine, runtime: NodeRuntime, sizes
         ms(m('node', length, 'load')), ms(m('peer', length, 'load')), ratio('node', 'load')),
     ];
   });
+  rows.push(...units.rows);
   return {
     rows,
     data: {
+      writeUnits: units.data,
       peer: `@langchain/community ${require('@langchain/community/package.json').version as string} DynamoDBChatMessageHistory`,
       lengths,
       medianMs: medians,

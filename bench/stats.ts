@@ -31,10 +31,22 @@ export async function throughput(concurrency: number, total: number, fn: (loop: 
 
 /**
  * ABAB rounds: each round runs every side once, in an order that rotates, so drift on a shared
- * machine hits all sides alike.
+ * machine hits all sides alike. With `shuffled`, each round's order is drawn anew instead (a seeded
+ * shuffle): with many sides, a rotation keeps each side behind the same one in almost every round,
+ * and a side that leaves much garbage (a 400 KB item parsed) would hand its collections to its
+ * successor alone.
  */
-export async function interleaved(rounds: number, sides: Array<(round: number) => Promise<void>>): Promise<void> {
+export async function interleaved(rounds: number, sides: Array<(round: number) => Promise<void>>, options: { shuffled?: boolean } = {}): Promise<void> {
+  let seed = 0x9e3779b9;
+  const random = () => ((seed = (Math.imul(seed, 1664525) + 1013904223) >>> 0) / 2 ** 32);
   for (let round = 0; round < rounds; round++) {
-    for (let k = 0; k < sides.length; k++) await sides[(round + k) % sides.length]!(round);
+    const order = sides.map((_, k) => (round + k) % sides.length);
+    if (options.shuffled) {
+      for (let i = order.length - 1; i > 0; i--) {
+        const j = Math.floor(random() * (i + 1));
+        [order[i], order[j]] = [order[j]!, order[i]!];
+      }
+    }
+    for (const k of order) await sides[k]!(round);
   }
 }
