@@ -153,6 +153,7 @@ export async function peerComparison(engine: Engine, runtime: NodeRuntime, sizes
     for (const key of Object.keys(samples)) samples[key] = [];
     await interleaved((sessionsPerLength - 1) * storesPerSession, steps, { shuffled: true });
   } finally {
+    await memory.close();
     connection.client.destroy();
     // The peer's client is private to each instance; its sockets are closed here all the same.
     for (const history of [...[...peerStores.values()].flat(), ...peerLoads.values()]) {

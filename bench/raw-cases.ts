@@ -2,7 +2,7 @@
  * The raw-SDK side of each case: the DynamoDB calls written by hand, no pack code in the path
  * (only the key builders, so the keys are the same).
  */
-import { BatchWriteCommand, PutCommand, QueryCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, PutCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { nextMessageUlid } from '../lib/memory/message-ids';
 import { key } from '../lib/memory/table-layout';
 import { messageItem, type Raw } from './engine';
@@ -14,38 +14,42 @@ export async function rawPut(raw: Raw, tableName: string, sessionId: string, con
   await raw.documents.send(new PutCommand({ TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' }));
 }
 
-/**
- * What the store node sends for one message without messageId or userId to a session that exists:
- * one TransactWriteItems with the conditional message Put and the session Update (count, tokens,
- * last activity). The node's first attempt also conditions the
- * session Update on the session existing; a condition adds no write.
- */
-export async function rawTransaction(raw: Raw, tableName: string, sessionId: string, content: string): Promise<void> {
+/** The message's Put and the session's Update, as the store node sends them into a session that exists. */
+function storeWrites(tableName: string, sessionId: string, content: string) {
   const ms = Date.now();
   const createdAt = new Date(ms).toISOString();
   const item = messageItem(sessionId, nextMessageUlid(ms), createdAt, content);
-  await raw.documents.send(
-    new TransactWriteCommand({
-      TransactItems: [
-        { Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' } },
-        {
-          Update: {
-            TableName: tableName,
-            Key: key.session(sessionId),
-            UpdateExpression:
-              'SET #a0 = :v1, #a2 = :v3, #a4 = :v5, #a6 = :v7, #a8 = if_not_exists(#a8, :v9) ADD #a10 :v11, #a13 :v11 REMOVE #a12',
-            ExpressionAttributeNames: {
-              '#a0': 'kind', '#a2': 'sessionId', '#a4': 'lastActivityAt', '#a6': 'gsi1sk', '#a8': 'createdAt',
-              '#a10': 'messageCount', '#a12': 'expiresAt', '#a13': 'tokens',
-            },
-            ExpressionAttributeValues: {
-              ':v1': 'session', ':v3': sessionId, ':v5': createdAt, ':v7': key.userSessionsSort(createdAt), ':v9': createdAt, ':v11': 1,
-            },
-          },
-        },
-      ],
-    }),
-  );
+  return {
+    Put: { TableName: tableName, Item: item, ConditionExpression: 'attribute_not_exists(pk)' },
+    Update: {
+      TableName: tableName,
+      Key: key.session(sessionId),
+      UpdateExpression: 'SET #a0 = :v1, #a2 = :v3 ADD #a4 :v5, #a6 :v7 REMOVE #a8',
+      ConditionExpression: 'attribute_exists(#created)',
+      ExpressionAttributeNames: { '#a0': 'lastActivityAt', '#a2': 'gsi1sk', '#a4': 'messageCount', '#a6': 'tokens', '#a8': 'expiresAt', '#created': 'createdAt' },
+      ExpressionAttributeValues: { ':v1': createdAt, ':v3': key.userSessionsSort(createdAt), ':v5': 1, ':v7': 1 },
+    },
+  };
+}
+
+/**
+ * What the store node sends for one message without messageId or userId to a session that exists:
+ * one TransactWriteItems with the conditional message Put and the session Update (count, tokens,
+ * last activity), conditioned on the session existing.
+ */
+export async function rawTransaction(raw: Raw, tableName: string, sessionId: string, content: string): Promise<void> {
+  const { Put, Update } = storeWrites(tableName, sessionId, content);
+  await raw.documents.send(new TransactWriteCommand({ TransactItems: [{ Put }, { Update }] }));
+}
+
+/**
+ * The same two writes without a transaction, sent at once: what a cheaper store mode would send.
+ * It would give up the message and its count changing together (a crash between them, or a lost
+ * answer retried, leaves the count off), so the pack does not offer it unless it is faster.
+ */
+export async function rawParallelWrites(raw: Raw, tableName: string, sessionId: string, content: string): Promise<void> {
+  const { Put, Update } = storeWrites(tableName, sessionId, content);
+  await Promise.all([raw.documents.send(new PutCommand(Put)), raw.documents.send(new UpdateCommand(Update))]);
 }
 
 /** The newest `limit` messages, as the history node reads them (one descending Query). */
