@@ -18,6 +18,7 @@ import {
 } from '../lib/node-red/connection-settings';
 import { localizedFailure } from '../lib/node-red/failure-message';
 import type { MemoryConfigNode } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
 
 interface ConfigDef extends NodeDef, ConnectionSettings {
   createTable: boolean;
@@ -25,7 +26,8 @@ interface ConfigDef extends NodeDef, ConnectionSettings {
 }
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryConfig(this: Node<ConnectionCredentials>, def: ConfigDef) {
+  function DynamoDBMemoryConfig(this: Node<ConnectionCredentials>, deployed: ConfigDef) {
+    const def = withDefaults('dynamodb-memory-config', deployed);
     RED.nodes.createNode(this, def);
     const node = this as unknown as MemoryConfigNode;
     const tableName = tableNameOf(def);

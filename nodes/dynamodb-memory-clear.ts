@@ -7,6 +7,7 @@ import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseClearRequest, parseForgetRequest } from '../lib/schemas/clear-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
 import { definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface ClearDef extends MemoryNodeDef {
@@ -19,7 +20,8 @@ interface ClearDef extends MemoryNodeDef {
 }
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryClear(this: Node, def: ClearDef) {
+  function DynamoDBMemoryClear(this: Node, deployed: ClearDef) {
+    const def = withDefaults('dynamodb-memory-clear', deployed);
     RED.nodes.createNode(this, def);
     const forgetUser = async (msg: NodeMessage & { memory?: unknown }) => {
       const userId = await evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType });

@@ -10,6 +10,7 @@ import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseContextRequest, parseStatsRequest } from '../lib/schemas/context-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
 import { configuredNumber, definedFields, evaluateOptional } from '../lib/node-red/typed-property';
 
 interface ContextDef extends MemoryNodeDef {
@@ -36,7 +37,8 @@ type ContextMsg = NodeMessage & { operation?: unknown; tokenBudget?: unknown; co
 
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryContext(this: Node, def: ContextDef) {
+  function DynamoDBMemoryContext(this: Node, deployed: ContextDef) {
+    const def = withDefaults('dynamodb-memory-context', deployed);
     RED.nodes.createNode(this, def);
     const shares = definedFields({
       system: configuredNumber(def.shareSystem),

@@ -16,6 +16,7 @@ import {
 } from '../lib/schemas/graph-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
 import { definedFields, evaluateOptional } from '../lib/node-red/typed-property';
 
 interface GraphDef extends MemoryNodeDef {
@@ -31,7 +32,8 @@ interface GraphDef extends MemoryNodeDef {
 type GraphMsg = NodeMessage & { operation?: unknown };
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryGraph(this: Node, def: GraphDef) {
+  function DynamoDBMemoryGraph(this: Node, deployed: GraphDef) {
+    const def = withDefaults('dynamodb-memory-graph', deployed);
     RED.nodes.createNode(this, def);
     handleMessages(RED, this, RED._('dynamodb-memory-graph.status.working'), async (msg: GraphMsg) => {
       const { operation } = parseGraphOperation(

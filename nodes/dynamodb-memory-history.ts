@@ -11,6 +11,7 @@ import { parseHistoryRequest } from '../lib/schemas/history-request';
 import { parseSessionsRequest } from '../lib/schemas/sessions-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
 import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface HistoryDef extends MemoryNodeDef {
@@ -41,7 +42,8 @@ function formatted(records: MessageRecord[], format: HistoryDef['format']): unkn
 
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryHistory(this: Node, def: HistoryDef) {
+  function DynamoDBMemoryHistory(this: Node, deployed: HistoryDef) {
+    const def = withDefaults('dynamodb-memory-history', deployed);
     RED.nodes.createNode(this, def);
     const property = def.property || 'history';
     const listSessions = async (msg: HistoryMsg) => {

@@ -13,6 +13,7 @@ import {
 } from '../lib/schemas/preference-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
 import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface PreferenceDef extends MemoryNodeDef {
@@ -29,7 +30,8 @@ interface PreferenceDef extends MemoryNodeDef {
 type PreferenceMsg = NodeMessage & { operation?: unknown; limit?: unknown; preferences?: unknown };
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryPreference(this: Node, def: PreferenceDef) {
+  function DynamoDBMemoryPreference(this: Node, deployed: PreferenceDef) {
+    const def = withDefaults('dynamodb-memory-preference', deployed);
     RED.nodes.createNode(this, def);
     const limit = configuredNumber(def.limit);
     handleMessages(RED, this, RED._('dynamodb-memory-preference.status.working'), async (msg: PreferenceMsg) => {

@@ -8,6 +8,7 @@ import { parseStoreRequest } from '../lib/schemas/store-request';
 import { parseSummaryRequest } from '../lib/schemas/summary-request';
 import { handleMessages } from '../lib/node-red/input-handler';
 import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
 import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface StoreDef extends MemoryNodeDef {
@@ -25,7 +26,8 @@ type StoreMsg = NodeMessage & { role?: unknown; metadata?: unknown; messageId?: 
 const summaryRole = 'summary';
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryStore(this: Node, def: StoreDef) {
+  function DynamoDBMemoryStore(this: Node, deployed: StoreDef) {
+    const def = withDefaults('dynamodb-memory-store', deployed);
     RED.nodes.createNode(this, def);
     const ttlDays = configuredNumber(def.ttlDays);
     handleMessages(RED, this, RED._('dynamodb-memory-store.status.storing'), async (msg: StoreMsg) => {
