@@ -69,6 +69,8 @@ export const inputTexts = {
   'input.entity-too-large': 'the entity is __size__ KB; DynamoDB stores at most 400 KB in one item, so nothing was written',
   'input.relationship-too-large':
     'the relationship is __size__ KB; DynamoDB stores at most 400 KB in one item, so nothing was written',
+  'input.key-too-long':
+    'the key "__attribute__" would be __bytes__ bytes in UTF-8, over DynamoDB\'s limit of __limit__ bytes (bytes of its ids: __parts__); nothing was read or written',
   'input.session-owner': 'session "__sessionId__" belongs to another user',
   'input.entity-missing': 'entity "__entityId__" is not in this graph: upsert it first; nothing was written',
   'input.entities-missing':
