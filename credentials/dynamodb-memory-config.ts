@@ -23,6 +23,7 @@ import { withDefaults } from '../lib/node-red/node-defaults';
 interface ConfigDef extends NodeDef, ConnectionSettings {
   createTable: boolean;
   ttlDays: string | number;
+  requireUser: boolean;
 }
 
 export = function register(RED: NodeAPI): void {
@@ -33,6 +34,7 @@ export = function register(RED: NodeAPI): void {
     const tableName = tableNameOf(def);
     const options = connectionOptions(def, this.credentials ?? {});
     node.place = { tableName, region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+    node.requireUser = def.requireUser === true;
     const connection = connect(options);
     const defaultTtlDays = positiveNumber(def.ttlDays, undefined);
     const memory = new ChatMemory({

@@ -10,15 +10,13 @@ import type { MessageRecord } from '../lib/memory/message-record';
 import { parseHistoryRequest } from '../lib/schemas/history-request';
 import { parseSessionsRequest } from '../lib/schemas/sessions-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { withDefaults } from '../lib/node-red/node-defaults';
-import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
+import { configuredNumber, definedFields, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface HistoryDef extends MemoryNodeDef {
   sessionId: string;
   sessionIdType: string;
-  userId: string;
-  userIdType: string;
   count: string;
   tokenBudget: string;
   format: 'messages' | 'records' | 'transcript';
@@ -47,7 +45,7 @@ export = function register(RED: NodeAPI): void {
     RED.nodes.createNode(this, def);
     const property = def.property || 'history';
     const listSessions = async (msg: HistoryMsg) => {
-      const userId = await evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType });
+      const userId = await evaluateUser(RED, this, msg, def);
       const request = parseSessionsRequest(definedFields({ userId, limit: msg.limit ?? configuredNumber(def.count), cursor: msg.cursor }));
       const memory = await memoryFor(RED, def.memory);
       const page = await memory.listSessions(request);
@@ -60,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       if (def.mode === 'sessions') return listSessions(msg);
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
-        evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
+        evaluateUser(RED, this, msg, def),
       ]);
       const request = parseHistoryRequest(
         definedFields({

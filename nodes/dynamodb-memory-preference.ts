@@ -12,14 +12,12 @@ import {
   parsePreferenceSetRequest,
 } from '../lib/schemas/preference-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { withDefaults } from '../lib/node-red/node-defaults';
 import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface PreferenceDef extends MemoryNodeDef {
   operation: string;
-  userId: string;
-  userIdType: string;
   key: string;
   keyType: string;
   value: string;
@@ -37,7 +35,7 @@ export = function register(RED: NodeAPI): void {
     handleMessages(RED, this, RED._('dynamodb-memory-preference.status.working'), async (msg: PreferenceMsg) => {
       const operation = parsePreferenceOperation(msg.operation ?? def.operation);
       const [userId, key] = await Promise.all([
-        evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
+        evaluateUser(RED, this, msg, def),
         evaluateOptional(RED, this, msg, { value: def.key, type: def.keyType }),
       ]);
       const value = operation === 'set' || operation === 'merge'

@@ -7,15 +7,13 @@ import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseStoreRequest } from '../lib/schemas/store-request';
 import { parseSummaryRequest } from '../lib/schemas/summary-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { withDefaults } from '../lib/node-red/node-defaults';
-import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
+import { configuredNumber, definedFields, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface StoreDef extends MemoryNodeDef {
   sessionId: string;
   sessionIdType: string;
-  userId: string;
-  userIdType: string;
   role: string;
   ttlDays: string;
 }
@@ -33,7 +31,7 @@ export = function register(RED: NodeAPI): void {
     handleMessages(RED, this, RED._('dynamodb-memory-store.status.storing'), async (msg: StoreMsg) => {
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
-        evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
+        evaluateUser(RED, this, msg, def),
       ]);
       const role = msg.role ?? def.role;
       if (role === summaryRole) {

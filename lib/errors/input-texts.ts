@@ -53,6 +53,7 @@ export const inputTexts = {
   'input.json-key': '__field__: __path__ has the key "__key__", which is not allowed',
   // Found out while doing the work
   'input.no-connection': 'no DynamoDB memory connection is set: open the node and choose one',
+  'input.user-required': 'userId is required: this connection requires a user in every msg; nothing was read or written',
   'input.not-a-time': '"__instant__" is not a time',
   'input.valid-to-before-from': 'validTo (__validTo__) must be later than validFrom (__validFrom__); nothing was written',
   'input.since-after-until': 'since (__since__) is later than until (__until__); nothing was read',

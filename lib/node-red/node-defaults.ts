@@ -38,6 +38,7 @@ export const nodeDefaults = {
     requestTimeoutMs: { value: '5000', validate: 'blankOrPositive' },
     maxAttempts: { value: '3', validate: 'blankOrWholePositive' },
     ttlDays: { value: '', validate: 'blankOrPositive' },
+    requireUser: { value: false },
   },
   'dynamodb-memory-store': {
     ...memoryNode,
