@@ -18,19 +18,23 @@ import {
 } from '../lib/node-red/connection-settings';
 import { localizedFailure } from '../lib/node-red/failure-message';
 import type { MemoryConfigNode } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
 
 interface ConfigDef extends NodeDef, ConnectionSettings {
   createTable: boolean;
   ttlDays: string | number;
+  requireUser: boolean;
 }
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryConfig(this: Node<ConnectionCredentials>, def: ConfigDef) {
+  function DynamoDBMemoryConfig(this: Node<ConnectionCredentials>, deployed: ConfigDef) {
+    const def = withDefaults('dynamodb-memory-config', deployed);
     RED.nodes.createNode(this, def);
     const node = this as unknown as MemoryConfigNode;
     const tableName = tableNameOf(def);
     const options = connectionOptions(def, this.credentials ?? {});
     node.place = { tableName, region: options.region, ...(options.endpoint ? { endpoint: options.endpoint } : {}) };
+    node.requireUser = def.requireUser === true;
     const connection = connect(options);
     const defaultTtlDays = positiveNumber(def.ttlDays, undefined);
     const memory = new ChatMemory({

@@ -6,23 +6,23 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseClearRequest, parseForgetRequest } from '../lib/schemas/clear-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
-import { definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
+import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
+import { definedFields, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface ClearDef extends MemoryNodeDef {
   sessionId: string;
   sessionIdType: string;
-  userId: string;
-  userIdType: string;
   /** 'session': one session; 'user': everything of msg.userId (forget user). */
   scope: 'session' | 'user';
 }
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryClear(this: Node, def: ClearDef) {
+  function DynamoDBMemoryClear(this: Node, deployed: ClearDef) {
+    const def = withDefaults('dynamodb-memory-clear', deployed);
     RED.nodes.createNode(this, def);
     const forgetUser = async (msg: NodeMessage & { memory?: unknown }) => {
-      const userId = await evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType });
+      const userId = await evaluateUser(RED, this, msg, def);
       const request = parseForgetRequest(definedFields({ userId }));
       const memory = await memoryFor(RED, def.memory);
       const result = await memory.forgetUser(request);
@@ -34,7 +34,7 @@ export = function register(RED: NodeAPI): void {
       if (def.scope === 'user') return forgetUser(msg);
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
-        evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
+        evaluateUser(RED, this, msg, def),
       ]);
       const request = parseClearRequest(definedFields({ sessionId, userId }));
       const memory = await memoryFor(RED, def.memory);

@@ -9,14 +9,13 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseContextRequest, parseStatsRequest } from '../lib/schemas/context-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
 import { configuredNumber, definedFields, evaluateOptional } from '../lib/node-red/typed-property';
 
 interface ContextDef extends MemoryNodeDef {
   sessionId: string;
   sessionIdType: string;
-  userId: string;
-  userIdType: string;
   /** Blank: the default template (see context-builder.ts). */
   template: string;
   tokenBudget: string;
@@ -36,7 +35,8 @@ type ContextMsg = NodeMessage & { operation?: unknown; tokenBudget?: unknown; co
 
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryContext(this: Node, def: ContextDef) {
+  function DynamoDBMemoryContext(this: Node, deployed: ContextDef) {
+    const def = withDefaults('dynamodb-memory-context', deployed);
     RED.nodes.createNode(this, def);
     const shares = definedFields({
       system: configuredNumber(def.shareSystem),
@@ -48,7 +48,7 @@ export = function register(RED: NodeAPI): void {
     handleMessages(RED, this, RED._('dynamodb-memory-context.status.building'), async (msg: ContextMsg) => {
       const [sessionId, userId] = await Promise.all([
         evaluateOptional(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
-        evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
+        evaluateUser(RED, this, msg, def),
       ]);
       const memory = await memoryFor(RED, def.memory);
       if (msg.operation === 'stats' || (msg.operation === undefined && def.mode === 'stats')) {

@@ -15,15 +15,14 @@ import {
   type GraphOperation,
 } from '../lib/schemas/graph-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
-import { definedFields, evaluateOptional } from '../lib/node-red/typed-property';
+import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
+import { definedFields } from '../lib/node-red/typed-property';
 
 interface GraphDef extends MemoryNodeDef {
   /** One of the operations, or "msg": msg.operation says. */
   operation: string;
   scope: 'user' | 'graph';
-  userId: string;
-  userIdType: string;
   graph: string;
   unlinkMode: UnlinkMode;
 }
@@ -31,16 +30,19 @@ interface GraphDef extends MemoryNodeDef {
 type GraphMsg = NodeMessage & { operation?: unknown };
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryGraph(this: Node, def: GraphDef) {
+  function DynamoDBMemoryGraph(this: Node, deployed: GraphDef) {
+    const def = withDefaults('dynamodb-memory-graph', deployed);
     RED.nodes.createNode(this, def);
     handleMessages(RED, this, RED._('dynamodb-memory-graph.status.working'), async (msg: GraphMsg) => {
       const { operation } = parseGraphOperation(
         definedFields({ operation: msg.operation ?? (def.operation === 'msg' ? undefined : def.operation) }),
       );
+      // Read for a named graph too: a connection that requires a user requires it of every msg.
+      const userId = await evaluateUser(RED, this, msg, def);
       const scope: GraphScope =
         def.scope === 'graph'
           ? parseNamedScope(definedFields({ graph: def.graph === '' ? undefined : def.graph }))
-          : parseUserScope(definedFields({ userId: await evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }) }));
+          : parseUserScope(definedFields({ userId }));
       const input = { payload: msg.payload };
       return run(operation, scope, input, msg);
     }, connectionPlace(RED, def.memory));

@@ -10,14 +10,13 @@ import type { MessageRecord } from '../lib/memory/message-record';
 import { parseHistoryRequest } from '../lib/schemas/history-request';
 import { parseSessionsRequest } from '../lib/schemas/sessions-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
-import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
+import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
+import { configuredNumber, definedFields, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface HistoryDef extends MemoryNodeDef {
   sessionId: string;
   sessionIdType: string;
-  userId: string;
-  userIdType: string;
   count: string;
   tokenBudget: string;
   format: 'messages' | 'records' | 'transcript';
@@ -41,11 +40,12 @@ function formatted(records: MessageRecord[], format: HistoryDef['format']): unkn
 
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryHistory(this: Node, def: HistoryDef) {
+  function DynamoDBMemoryHistory(this: Node, deployed: HistoryDef) {
+    const def = withDefaults('dynamodb-memory-history', deployed);
     RED.nodes.createNode(this, def);
     const property = def.property || 'history';
     const listSessions = async (msg: HistoryMsg) => {
-      const userId = await evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType });
+      const userId = await evaluateUser(RED, this, msg, def);
       const request = parseSessionsRequest(definedFields({ userId, limit: msg.limit ?? configuredNumber(def.count), cursor: msg.cursor }));
       const memory = await memoryFor(RED, def.memory);
       const page = await memory.listSessions(request);
@@ -58,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       if (def.mode === 'sessions') return listSessions(msg);
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
-        evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
+        evaluateUser(RED, this, msg, def),
       ]);
       const request = parseHistoryRequest(
         definedFields({

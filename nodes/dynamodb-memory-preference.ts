@@ -12,13 +12,12 @@ import {
   parsePreferenceSetRequest,
 } from '../lib/schemas/preference-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
 import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface PreferenceDef extends MemoryNodeDef {
   operation: string;
-  userId: string;
-  userIdType: string;
   key: string;
   keyType: string;
   value: string;
@@ -29,13 +28,14 @@ interface PreferenceDef extends MemoryNodeDef {
 type PreferenceMsg = NodeMessage & { operation?: unknown; limit?: unknown; preferences?: unknown };
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryPreference(this: Node, def: PreferenceDef) {
+  function DynamoDBMemoryPreference(this: Node, deployed: PreferenceDef) {
+    const def = withDefaults('dynamodb-memory-preference', deployed);
     RED.nodes.createNode(this, def);
     const limit = configuredNumber(def.limit);
     handleMessages(RED, this, RED._('dynamodb-memory-preference.status.working'), async (msg: PreferenceMsg) => {
       const operation = parsePreferenceOperation(msg.operation ?? def.operation);
       const [userId, key] = await Promise.all([
-        evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
+        evaluateUser(RED, this, msg, def),
         evaluateOptional(RED, this, msg, { value: def.key, type: def.keyType }),
       ]);
       const value = operation === 'set' || operation === 'merge'

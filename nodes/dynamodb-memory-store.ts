@@ -7,14 +7,13 @@ import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseStoreRequest } from '../lib/schemas/store-request';
 import { parseSummaryRequest } from '../lib/schemas/summary-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
-import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
+import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { withDefaults } from '../lib/node-red/node-defaults';
+import { configuredNumber, definedFields, evaluateProperty } from '../lib/node-red/typed-property';
 
 interface StoreDef extends MemoryNodeDef {
   sessionId: string;
   sessionIdType: string;
-  userId: string;
-  userIdType: string;
   role: string;
   ttlDays: string;
 }
@@ -25,13 +24,14 @@ type StoreMsg = NodeMessage & { role?: unknown; metadata?: unknown; messageId?: 
 const summaryRole = 'summary';
 
 export = function register(RED: NodeAPI): void {
-  function DynamoDBMemoryStore(this: Node, def: StoreDef) {
+  function DynamoDBMemoryStore(this: Node, deployed: StoreDef) {
+    const def = withDefaults('dynamodb-memory-store', deployed);
     RED.nodes.createNode(this, def);
     const ttlDays = configuredNumber(def.ttlDays);
     handleMessages(RED, this, RED._('dynamodb-memory-store.status.storing'), async (msg: StoreMsg) => {
       const [sessionId, userId] = await Promise.all([
         evaluateProperty(RED, this, msg, { value: def.sessionId, type: def.sessionIdType }),
-        evaluateOptional(RED, this, msg, { value: def.userId, type: def.userIdType }),
+        evaluateUser(RED, this, msg, def),
       ]);
       const role = msg.role ?? def.role;
       if (role === summaryRole) {

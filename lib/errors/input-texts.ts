@@ -53,6 +53,7 @@ export const inputTexts = {
   'input.json-key': '__field__: __path__ has the key "__key__", which is not allowed',
   // Found out while doing the work
   'input.no-connection': 'no DynamoDB memory connection is set: open the node and choose one',
+  'input.user-required': 'userId is required: this connection requires a user in every msg; nothing was read or written',
   'input.not-a-time': '"__instant__" is not a time',
   'input.valid-to-before-from': 'validTo (__validTo__) must be later than validFrom (__validFrom__); nothing was written',
   'input.since-after-until': 'since (__since__) is later than until (__until__); nothing was read',
@@ -69,6 +70,8 @@ export const inputTexts = {
   'input.entity-too-large': 'the entity is __size__ KB; DynamoDB stores at most 400 KB in one item, so nothing was written',
   'input.relationship-too-large':
     'the relationship is __size__ KB; DynamoDB stores at most 400 KB in one item, so nothing was written',
+  'input.key-too-long':
+    'the key "__attribute__" would be __bytes__ bytes in UTF-8, over DynamoDB\'s limit of __limit__ bytes (bytes of its ids: __parts__); nothing was read or written',
   'input.session-owner': 'session "__sessionId__" belongs to another user',
   'input.entity-missing': 'entity "__entityId__" is not in this graph: upsert it first; nothing was written',
   'input.entities-missing':

@@ -369,7 +369,7 @@ export class MemoryGraph {
     at: string,
     limit: number,
   ): Promise<NeighbourEdge[]> {
-    const skPrefix = (direction === 'out' ? prefix.edgeOut : prefix.edgeIn) + id + '#' + (relation === undefined ? '' : relation + '#');
+    const skPrefix = key.edgesOf(direction, id, relation);
     const edges: NeighbourEdge[] = [];
     const pages = queryPages(this.documents, {
       TableName: this.tableName,

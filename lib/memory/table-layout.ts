@@ -36,6 +36,7 @@
  * Limit on one partition, whatever the session's length.
  */
 import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import { MemoryInputError } from '../errors/input-errors';
 
 /** The table's name when none is configured (the config node's default, and the CloudFormation stack's). */
 export const defaultTableName = 'chat-memory';
@@ -81,41 +82,80 @@ export const prefix = {
   stats: 'STATS#',
 } as const;
 
-function graphScopeKey(scope: GraphScope): string {
-  return 'userId' in scope ? prefix.user + scope.userId : prefix.namedGraph + scope.graph;
+/**
+ * DynamoDB's limits on a key attribute's value, in UTF-8 bytes; an index's keys have the table's
+ * (a partition key 2,048, a sort key 1,024).
+ */
+export const keyLimits = {
+  [attribute.partitionKey]: 2048,
+  [attribute.sortKey]: 1024,
+  [attribute.gsi1PartitionKey]: 2048,
+  [attribute.gsi1SortKey]: 1024,
+} as const;
+
+/**
+ * The key value, once it fits its attribute's limit. Ids are limited in characters and keys in
+ * bytes: `MSGID#` and 256 four-byte characters are 1,030 bytes, and an edge's keys join three ids.
+ * DynamoDB would refuse such a key as a validation error; it is refused here as the caller's input,
+ * before any request carries it. `ids` are the ids the key is made of, named as the request names
+ * them, for the message.
+ */
+function fitted(keyAttribute: keyof typeof keyLimits, value: string, ids: Record<string, string>): string {
+  const bytes = Buffer.byteLength(value, 'utf8');
+  const limit = keyLimits[keyAttribute];
+  if (bytes > limit) {
+    const parts = Object.entries(ids).map(([name, id]) => `${name} ${Buffer.byteLength(id, 'utf8')}`).join(', ');
+    throw new MemoryInputError('input.key-too-long', { attribute: keyAttribute, bytes, limit, parts });
+  }
+  return value;
 }
 
+const scopeIds = (scope: GraphScope): Record<string, string> => ('userId' in scope ? { userId: scope.userId } : { graph: scope.graph });
+const sessionPartition = (sessionId: string) => fitted('pk', prefix.session + sessionId, { sessionId });
+const userPartition = (userId: string) => fitted('pk', prefix.user + userId, { userId });
+const graphPartition = (scope: GraphScope) =>
+  fitted('pk', prefix.graph + ('userId' in scope ? prefix.user + scope.userId : prefix.namedGraph + scope.graph), scopeIds(scope));
+
 export const key = {
-  session: (sessionId: string) => ({ pk: prefix.session + sessionId, sk: 'SESSION' }),
-  message: (sessionId: string, ulid: string) => ({ pk: prefix.session + sessionId, sk: prefix.message + ulid }),
+  session: (sessionId: string) => ({ pk: sessionPartition(sessionId), sk: 'SESSION' }),
+  message: (sessionId: string, ulid: string) => ({ pk: sessionPartition(sessionId), sk: prefix.message + ulid }),
   messageId: (sessionId: string, messageId: string) => ({
-    pk: prefix.session + sessionId,
-    sk: prefix.messageId + messageId,
+    pk: sessionPartition(sessionId),
+    sk: fitted('sk', prefix.messageId + messageId, { messageId }),
   }),
-  summary: (sessionId: string) => ({ pk: prefix.session + sessionId, sk: 'SUMMARY' }),
+  summary: (sessionId: string) => ({ pk: sessionPartition(sessionId), sk: 'SUMMARY' }),
   /** The sort key after a message's (and before the next one's): `#` sorts below every ULID character. */
   afterMessage: (ulid: string) => `${prefix.message}${ulid}#`,
-  userMarker: (userId: string) => ({ pk: prefix.user + userId, sk: 'USER' }),
+  userMarker: (userId: string) => ({ pk: userPartition(userId), sk: 'USER' }),
   statsShard: (shard: number) => ({ pk: prefix.stats + shard, sk: 'STATS' }),
-  sessionPartition: (sessionId: string) => prefix.session + sessionId,
-  userSessions: (userId: string) => prefix.user + userId,
+  sessionPartition,
+  userSessions: (userId: string) => fitted('gsi1pk', prefix.user + userId, { userId }),
   userSessionsSort: (lastActivityAt: string) => prefix.session + lastActivityAt,
-  userPartition: (userId: string) => prefix.user + userId,
-  preference: (userId: string, preferenceKey: string) => ({ pk: prefix.user + userId, sk: prefix.preference + preferenceKey }),
-  preferenceChange: (userId: string, ulid: string) => ({ pk: prefix.user + userId, sk: prefix.preferenceChange + ulid }),
-  graphPartition: (scope: GraphScope) => prefix.graph + graphScopeKey(scope),
-  entity: (scope: GraphScope, entityId: string) => ({ pk: prefix.graph + graphScopeKey(scope), sk: prefix.entity + entityId }),
+  userPartition,
+  preference: (userId: string, preferenceKey: string) => ({
+    pk: userPartition(userId),
+    sk: fitted('sk', prefix.preference + preferenceKey, { key: preferenceKey }),
+  }),
+  preferenceChange: (userId: string, ulid: string) => ({ pk: userPartition(userId), sk: prefix.preferenceChange + ulid }),
+  graphPartition,
+  entity: (scope: GraphScope, entityId: string) => ({ pk: graphPartition(scope), sk: fitted('sk', prefix.entity + entityId, { id: entityId }) }),
   edgeOut: (scope: GraphScope, source: string, relation: string, target: string) => ({
-    pk: prefix.graph + graphScopeKey(scope),
-    sk: `${prefix.edgeOut}${source}#${relation}#${target}`,
+    pk: graphPartition(scope),
+    sk: fitted('sk', `${prefix.edgeOut}${source}#${relation}#${target}`, { source, relation, target }),
   }),
   edgeIn: (scope: GraphScope, source: string, relation: string, target: string) => ({
-    pk: prefix.graph + graphScopeKey(scope),
-    sk: `${prefix.edgeIn}${target}#${relation}#${source}`,
+    pk: graphPartition(scope),
+    sk: fitted('sk', `${prefix.edgeIn}${target}#${relation}#${source}`, { target, relation, source }),
   }),
+  /** What the sort keys of an entity's edges in one direction (and of one relation) begin with. */
+  edgesOf: (direction: 'out' | 'in', id: string, relation: string | undefined) => {
+    const start = `${direction === 'out' ? prefix.edgeOut : prefix.edgeIn}${id}#`;
+    return relation === undefined ? fitted('sk', start, { id }) : fitted('sk', `${start}${relation}#`, { id, relation });
+  },
   /** gsi1 keys of an outgoing edge: a scope's relations of one type, newest first. */
-  relationIndex: (scope: GraphScope, relation: string) => prefix.graph + graphScopeKey(scope) + prefix.relation + relation,
-  relationIndexSort: (createdAt: string, source: string, target: string) => `${createdAt}#${source}#${target}`,
+  relationIndex: (scope: GraphScope, relation: string) =>
+    fitted('gsi1pk', graphPartition(scope) + prefix.relation + relation, { ...scopeIds(scope), relation }),
+  relationIndexSort: (createdAt: string, source: string, target: string) => fitted('gsi1sk', `${createdAt}#${source}#${target}`, { source, target }),
 };
 
 /** The table's TTL setting (UpdateTimeToLive here, TimeToLiveSpecification in the CloudFormation template). */

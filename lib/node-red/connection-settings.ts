@@ -4,6 +4,7 @@
  * button tests exactly the connection a deploy would make.
  */
 import type { Authentication, ConnectionOptions } from '../memory/connection';
+import { defaultValues } from './node-defaults';
 
 /** The connection settings of a config node, as the editor stores them (numbers may be strings). */
 export interface ConnectionSettings {
@@ -23,7 +24,8 @@ export interface ConnectionCredentials {
   sessionToken?: string;
 }
 
-const defaults = { region: 'us-east-1', table: 'chat-memory', requestTimeoutMs: 5000, maxAttempts: 3 };
+/** A blank field of the dialog means the field's default, as a property the flow leaves out does. */
+const defaults = defaultValues('dynamodb-memory-config');
 
 /** A number typed in the editor; blank or nonsense falls back to the default. */
 export function positiveNumber(value: string | number | undefined, fallback: number | undefined): number | undefined {
@@ -53,7 +55,7 @@ export function connectionOptions(settings: ConnectionSettings, credentials: Con
     region: settings.region || defaults.region,
     ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
     authentication: authentication(settings, credentials),
-    requestTimeoutMs: positiveNumber(settings.requestTimeoutMs, defaults.requestTimeoutMs)!,
-    maxAttempts: Math.round(positiveNumber(settings.maxAttempts, defaults.maxAttempts)!),
+    requestTimeoutMs: positiveNumber(settings.requestTimeoutMs, Number(defaults.requestTimeoutMs))!,
+    maxAttempts: Math.round(positiveNumber(settings.maxAttempts, Number(defaults.maxAttempts))!),
   };
 }

@@ -1,14 +1,17 @@
 /** What a memory node needs from its config node, and how it finds it. */
-import type { Node, NodeAPI } from 'node-red';
+import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { FailurePlace } from '../memory/aws-failure';
 import type { ChatMemory } from '../memory/chat-memory';
 import { MemoryInputError } from '../errors/input-errors';
+import { evaluateOptional } from './typed-property';
 
 export interface MemoryConfigNode extends Node {
   /** The memory on this connection; the first call creates the table when the node is set to. */
   memory(): Promise<ChatMemory>;
   /** The table, region and endpoint of this connection, to explain its failures. */
   place: FailurePlace;
+  /** Every msg must name its user (the connection's "require a user"). */
+  requireUser: boolean;
 }
 
 /** The settings every memory node has. */
@@ -18,6 +21,8 @@ export interface MemoryNodeDef {
   name: string;
   z: string;
   memory: string;
+  userId: string;
+  userIdType: string;
 }
 
 export function memoryFor(RED: NodeAPI, configId: string): Promise<ChatMemory> {
@@ -31,4 +36,17 @@ export function memoryFor(RED: NodeAPI, configId: string): Promise<ChatMemory> {
 /** Where the connection's calls go, looked up when a failure needs explaining (undefined: no connection set). */
 export function connectionPlace(RED: NodeAPI, configId: string): () => FailurePlace | undefined {
   return () => (RED.nodes.getNode(configId) as MemoryConfigNode | null)?.place;
+}
+
+/**
+ * The msg's user, read where the node's user field says. When the connection requires a user, a
+ * msg without one is refused here, before the node reads or writes anything: ownership is then
+ * the connection's rule, not each flow's choice to pass a userId.
+ */
+export async function evaluateUser(RED: NodeAPI, node: Node, msg: NodeMessage, def: MemoryNodeDef): Promise<unknown> {
+  const userId = await evaluateOptional(RED, node, msg, { value: def.userId, type: def.userIdType });
+  if (userId === undefined && (RED.nodes.getNode(def.memory) as MemoryConfigNode | null)?.requireUser) {
+    throw new MemoryInputError('input.user-required');
+  }
+  return userId;
 }

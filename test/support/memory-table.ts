@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ChatMemory } from '../../lib/memory/chat-memory';
 import { connect, type Connection, type ConnectionOptions } from '../../lib/memory/connection';
+import { prefix as keyPrefix } from '../../lib/memory/table-layout';
 import { ensureTable } from '../../lib/memory/table-setup';
 import { dynamoDBLocal } from './root-hooks';
 
@@ -36,6 +37,11 @@ export async function scanTable(tableName: string): Promise<Record<string, unkno
   } finally {
     connection.client.destroy();
   }
+}
+
+/** Every item but the counter shards, which each process's flush writes whenever it has counts to add. */
+export async function scanMemoryItems(tableName: string): Promise<Record<string, unknown>[]> {
+  return (await scanTable(tableName)).filter((item) => !String(item['pk']).startsWith(keyPrefix.stats));
 }
 
 export function uniqueName(prefix: string): string {

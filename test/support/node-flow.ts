@@ -10,6 +10,7 @@ import type { Node } from 'node-red';
 import { dynamoDBLocal } from './root-hooks';
 import { ensureTable } from '../../lib/memory/table-setup';
 import { localConnection, localCredentials, uniqueName } from './memory-table';
+import type { MemoryNodeType } from '../../lib/node-red/node-defaults';
 
 helper.init(require.resolve('node-red'));
 
@@ -45,24 +46,6 @@ export interface MemoryFlow {
   node(nodeId: string): Node;
 }
 
-export const defaults = {
-  'dynamodb-memory-store': { sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', role: 'user', ttlDays: '' },
-  'dynamodb-memory-history': {
-    sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', count: '20', tokenBudget: '', format: 'messages', property: 'history',
-    mode: 'history',
-  },
-  'dynamodb-memory-clear': { sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', scope: 'session' },
-  'dynamodb-memory-preference': {
-    operation: 'get', userId: 'userId', userIdType: 'msg', key: 'key', keyType: 'msg', value: 'payload', valueType: 'msg', limit: '20',
-  },
-  'dynamodb-memory-graph': { operation: 'entity', scope: 'user', userId: 'userId', userIdType: 'msg', graph: '', unlinkMode: 'close' },
-  'dynamodb-memory-context': {
-    sessionId: 'sessionId', sessionIdType: 'msg', userId: 'userId', userIdType: 'msg', template: '', tokenBudget: '4000',
-    shareSystem: '15', sharePreferences: '10', shareFacts: '10', shareSummary: '15', shareHistory: '50', encoding: 'o200k_base',
-    format: 'openai', summaryThreshold: '', mode: 'context',
-  },
-} as const;
-
 export interface FlowOptions {
   tableName?: string;
   credentials?: Record<string, string>;
@@ -70,10 +53,17 @@ export interface FlowOptions {
 }
 
 /**
- * Loads a flow of memory nodes: `nodes` are {id, type, ...settings}; defaults fill the rest and
- * every node uses one config node on DynamoDB Local (a fresh table unless one is given).
+ * A memory node of the flow: {id, type, ...settings}, the rest left to the node's defaults (the
+ * runtime applies them). `position: false` deploys it without x and y, as a flow written by hand
+ * may: the runtime then takes it for a config node, and it still gets msgs and sends them on.
  */
-export async function loadMemoryFlow(nodes: Array<Msg & { id: string; type: keyof typeof defaults }>, options: FlowOptions = {}): Promise<MemoryFlow> {
+export type FlowNode = Msg & { id: string; type: MemoryNodeType; position?: false };
+
+/**
+ * Loads a flow of memory nodes; every node uses one config node on DynamoDB Local (a fresh table
+ * unless one is given).
+ */
+export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {}): Promise<MemoryFlow> {
   const tableName = options.tableName ?? uniqueName('nodes');
   // The table exists before the flow starts, so a test can look for what bad input did not write.
   const connection = localConnection();
@@ -90,9 +80,9 @@ export async function loadMemoryFlow(nodes: Array<Msg & { id: string; type: keyo
     { id: 'complete', type: 'complete', z: 'flow', scope: nodes.map((n) => n.id), uncaught: false, x: 0, y: 0, wires: [['completed']] },
     { id: 'completed', type: 'helper', z: 'flow', x: 0, y: 0 },
   ];
-  for (const node of nodes) {
-    // x and y make them flow nodes: without a position the runtime takes a node for a config node.
-    flow.push({ ...defaults[node.type], memory: 'config', z: 'flow', x: 0, y: 0, ...node, wires: [[`${node.id}-out`], [`${node.id}-out2`]] });
+  for (const { position, ...node } of nodes) {
+    const placed = position === false ? {} : { x: 0, y: 0 };
+    flow.push({ memory: 'config', z: 'flow', ...placed, ...node, wires: [[`${node.id}-out`], [`${node.id}-out2`]] });
     flow.push({ id: `${node.id}-out`, type: 'helper', z: 'flow', x: 0, y: 0 });
     flow.push({ id: `${node.id}-out2`, type: 'helper', z: 'flow', x: 0, y: 0 });
   }

@@ -1,0 +1,127 @@
+/**
+ * Each node type's `defaults`: the one copy of them. The build writes them into the node's editor
+ * file, where its definition names this file as its defaults (scripts/copy-assets.ts), and the
+ * runtime lays them under what a flow deploys (withDefaults), so a node deployed without
+ * some of its properties works as one dropped from the palette: a flow written by hand or by a
+ * tool, or saved by a version of the pack from before a property existed. Node-RED's core nodes
+ * fall back to their defaults at run time the same way.
+ */
+import { defaultTableName } from '../memory/table-layout';
+
+/** One property of an editor definition's `defaults` (Node-RED's names). */
+export interface DefaultProperty {
+  value: string | boolean;
+  required?: boolean;
+  /** The config node type the property names. */
+  type?: string;
+  /**
+   * Editor code: a JavaScript expression, in the scope of the node's .html script, that gives the
+   * dialog's validator (the html defines the functions named here).
+   */
+  validate?: string;
+}
+
+const typedInput = (typeField: string) => `RED.validators.typedInput('${typeField}')`;
+const memoryNode = { name: { value: '' }, memory: { value: '', type: 'dynamodb-memory-config', required: true } } as const;
+const session = { sessionId: { value: 'sessionId', required: true, validate: typedInput('sessionIdType') }, sessionIdType: { value: 'msg' } } as const;
+const user = { userId: { value: 'userId', validate: typedInput('userIdType') }, userIdType: { value: 'msg' } } as const;
+
+export const nodeDefaults = {
+  'dynamodb-memory-config': {
+    name: { value: '' },
+    region: { value: 'us-east-1' },
+    endpoint: { value: '' },
+    table: { value: defaultTableName },
+    authType: { value: 'chain', required: true },
+    profile: { value: '' },
+    createTable: { value: false },
+    requestTimeoutMs: { value: '5000', validate: 'blankOrPositive' },
+    maxAttempts: { value: '3', validate: 'blankOrWholePositive' },
+    ttlDays: { value: '', validate: 'blankOrPositive' },
+    requireUser: { value: false },
+  },
+  'dynamodb-memory-store': {
+    ...memoryNode,
+    ...session,
+    ...user,
+    role: { value: 'user', required: true },
+    ttlDays: { value: '', validate: 'blankOrTtlDays' },
+  },
+  'dynamodb-memory-history': {
+    ...memoryNode,
+    ...session,
+    ...user,
+    count: { value: '20', validate: 'blankOrWhole(1, 10000)' },
+    tokenBudget: { value: '', validate: 'blankOrWhole(1, Number.MAX_SAFE_INTEGER)' },
+    mode: { value: 'history' },
+    format: { value: 'messages', required: true },
+    property: { value: 'history', required: true, validate: "RED.validators.typedInput({ type: 'msg' })" },
+  },
+  'dynamodb-memory-clear': {
+    ...memoryNode,
+    ...session,
+    ...user,
+    scope: { value: 'session' },
+  },
+  'dynamodb-memory-preference': {
+    ...memoryNode,
+    operation: { value: 'get', required: true },
+    ...user,
+    userId: { ...user.userId, required: true },
+    key: { value: 'key', validate: typedInput('keyType') },
+    keyType: { value: 'msg' },
+    value: { value: 'payload', validate: typedInput('valueType') },
+    valueType: { value: 'msg' },
+    limit: { value: '20', validate: 'blankOrLimit' },
+  },
+  'dynamodb-memory-graph': {
+    ...memoryNode,
+    operation: { value: 'entity', required: true },
+    scope: { value: 'user', required: true },
+    ...user,
+    graph: { value: '', validate: 'graphName' },
+    unlinkMode: { value: 'close', required: true },
+  },
+  'dynamodb-memory-context': {
+    ...memoryNode,
+    mode: { value: 'context' },
+    ...session,
+    // Statistics of the whole table need no session.
+    sessionId: { value: 'sessionId', validate: typedInput('sessionIdType') },
+    ...user,
+    template: { value: '' },
+    tokenBudget: { value: '4000', validate: 'blankOrWhole(16, 10000000)' },
+    shareSystem: { value: '15', validate: 'percent' },
+    sharePreferences: { value: '10', validate: 'percent' },
+    shareFacts: { value: '10', validate: 'percent' },
+    shareSummary: { value: '15', validate: 'percent' },
+    shareHistory: { value: '50', validate: 'percent' },
+    encoding: { value: 'o200k_base', required: true },
+    format: { value: 'openai', required: true },
+    summaryThreshold: { value: '', validate: 'blankOrWhole(1, 10000)' },
+  },
+} as const satisfies Record<string, Record<string, DefaultProperty>>;
+
+export type NodeType = keyof typeof nodeDefaults;
+export type MemoryNodeType = Exclude<NodeType, 'dynamodb-memory-config'>;
+
+type Values<Properties> = { [P in keyof Properties]: Properties[P] extends { value: infer V } ? V : never };
+
+/** The settings of a node of this type as the palette drops it. */
+export function defaultValues<T extends NodeType>(type: T): Values<(typeof nodeDefaults)[T]> {
+  const properties: Record<string, DefaultProperty> = nodeDefaults[type];
+  return Object.fromEntries(Object.entries(properties).map(([name, property]) => [name, property.value])) as Values<(typeof nodeDefaults)[T]>;
+}
+
+/**
+ * The deployed settings, each one the flow leaves out (or undefined) taken from the defaults. They
+ * are filled in where they are: the runtime hands a node its settings with hidden properties
+ * (`_flow`, `_path`, `_module`) that a copy would lose.
+ */
+export function withDefaults<D extends object>(type: NodeType, deployed: D): D {
+  const settings = deployed as Record<string, unknown>;
+  for (const [name, value] of Object.entries(defaultValues(type))) {
+    if (settings[name] === undefined) settings[name] = value;
+  }
+  return deployed;
+}
