@@ -75,9 +75,11 @@ export const rawClearParallelism = 4;
 /**
  * Deletes every item of a session: Query the keys page by page (consistent, keys only) and delete
  * each page with 25-item BatchWrite calls, `rawClearParallelism` in flight; the next page is queried
- * while the deletes of this one run. Returns the items deleted.
+ * while the deletes of this one run. Returns the items deleted. With `consumedCapacity`, every call
+ * asks for it, as the node's do (for msg.consumedCapacity).
  */
-export async function rawClear(raw: Raw, tableName: string, sessionId: string): Promise<number> {
+export async function rawClear(raw: Raw, tableName: string, sessionId: string, options: { consumedCapacity?: boolean } = {}): Promise<number> {
+  const capacity = options.consumedCapacity ? { ReturnConsumedCapacity: 'INDEXES' as const } : {};
   let deleted = 0;
   let startKey: Record<string, unknown> | undefined;
   let deleting: Promise<void> = Promise.resolve();
@@ -89,27 +91,28 @@ export async function rawClear(raw: Raw, tableName: string, sessionId: string): 
         ProjectionExpression: 'pk, sk',
         ExpressionAttributeValues: { ':pk': key.sessionPartition(sessionId) },
         ConsistentRead: true,
+        ...capacity,
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
     );
     const keys = page.Items ?? [];
     deleted += keys.length;
     await deleting;
-    deleting = deleteKeys(raw, tableName, keys);
+    deleting = deleteKeys(raw, tableName, keys, capacity);
     startKey = page.LastEvaluatedKey;
   } while (startKey);
   await deleting;
   return deleted;
 }
 
-async function deleteKeys(raw: Raw, tableName: string, keys: Record<string, unknown>[]): Promise<void> {
+async function deleteKeys(raw: Raw, tableName: string, keys: Record<string, unknown>[], capacity: { ReturnConsumedCapacity?: 'INDEXES' }): Promise<void> {
   let next = 0;
   const worker = async () => {
     while (next < keys.length) {
       const batch = keys.slice(next, (next += 25));
       let pending: unknown[] = batch.map((Key) => ({ DeleteRequest: { Key } }));
       while (pending.length > 0) {
-        const result = await raw.documents.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never } }));
+        const result = await raw.documents.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending as never }, ...capacity }));
         pending = result.UnprocessedItems?.[tableName] ?? [];
       }
     }
