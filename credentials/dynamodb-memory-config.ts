@@ -19,12 +19,16 @@ import {
 import { localizedFailure } from '../lib/node-red/failure-message';
 import type { MemoryConfigNode } from '../lib/node-red/memory-config';
 import { withDefaults } from '../lib/node-red/node-defaults';
+import { WorkInFlight } from '../lib/node-red/work-in-flight';
 
 interface ConfigDef extends NodeDef, ConnectionSettings {
   createTable: boolean;
   ttlDays: string | number;
   requireUser: boolean;
 }
+
+/** What closing keeps of Node-RED's close timeout for writing the statistics and letting the client go. */
+const closeMargin = 2_000;
 
 export = function register(RED: NodeAPI): void {
   function DynamoDBMemoryConfig(this: Node<ConnectionCredentials>, deployed: ConfigDef) {
@@ -42,6 +46,8 @@ export = function register(RED: NodeAPI): void {
       tableName,
       ...(defaultTtlDays !== undefined ? { defaultTtlDays } : {}),
     });
+    const inFlight = new WorkInFlight();
+    node.track = (work) => inFlight.track(work);
     let ready: Promise<ChatMemory> | undefined;
     node.memory = () => {
       ready ??= (def.createTable ? ensureTable(connection.client, tableName) : Promise.resolve()).then(
@@ -54,12 +60,17 @@ export = function register(RED: NodeAPI): void {
       return ready;
     };
     node.on('close', (_removed: boolean, done: () => void) => {
-      // The table's statistics that this process still holds are written before the client goes.
       const destroy = () => {
         connection.client.destroy();
         done();
       };
-      memory.close().then(destroy, (error: unknown) => {
+      // The msgs' work ends first (within Node-RED's close timeout, less time for what follows),
+      // then the table's statistics this process still holds are written, then the client goes.
+      const closeTimeout = Number((RED.settings as { nodeCloseTimeout?: number }).nodeCloseTimeout ?? 15_000);
+      inFlight.settle(Math.max(0, closeTimeout - closeMargin)).then((unfinished) => {
+        if (unfinished > 0) node.warn(RED._('dynamodb-memory-config.warn.workUnfinished', { count: unfinished }));
+        return memory.close();
+      }).then(destroy, (error: unknown) => {
         node.warn(RED._('dynamodb-memory-config.warn.statsNotWritten', { error: localizedFailure(explainAwsFailure(error, node.place), RED._).message }));
         destroy();
       });

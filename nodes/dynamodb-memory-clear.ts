@@ -6,7 +6,7 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseClearRequest, parseForgetRequest } from '../lib/schemas/clear-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionOf, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { withDefaults } from '../lib/node-red/node-defaults';
 import { definedFields, evaluateProperty } from '../lib/node-red/typed-property';
 
@@ -42,7 +42,7 @@ export = function register(RED: NodeAPI): void {
       msg.payload = deleted.messages;
       msg.memory = { sessionId: request.sessionId, deleted };
       return RED._('dynamodb-memory-clear.status.cleared', { count: deleted.messages });
-    }, connectionPlace(RED, def.memory));
+    }, connectionOf(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-clear', DynamoDBMemoryClear);
 };

@@ -9,7 +9,7 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseContextRequest, parseStatsRequest } from '../lib/schemas/context-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionOf, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { withDefaults } from '../lib/node-red/node-defaults';
 import { configuredNumber, definedFields, evaluateOptional } from '../lib/node-red/typed-property';
 
@@ -92,7 +92,7 @@ export = function register(RED: NodeAPI): void {
         payload: { summary: due.summary, messages: due.messages, transcript: due.transcript, uncovered: due.uncovered },
       };
       return { status: `${status} ${RED._('dynamodb-memory-context.status.summaryDue')}`, outputs: [msg, summaryMsg as NodeMessage] };
-    }, connectionPlace(RED, def.memory));
+    }, connectionOf(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-context', DynamoDBMemoryContext);
 };

@@ -15,7 +15,7 @@ import {
   type GraphOperation,
 } from '../lib/schemas/graph-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionOf, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { withDefaults } from '../lib/node-red/node-defaults';
 import { definedFields } from '../lib/node-red/typed-property';
 
@@ -45,7 +45,7 @@ export = function register(RED: NodeAPI): void {
           : parseUserScope(definedFields({ userId }));
       const input = { payload: msg.payload };
       return run(operation, scope, input, msg);
-    }, connectionPlace(RED, def.memory));
+    }, connectionOf(RED, def.memory));
 
     const run = async (operation: GraphOperation, scope: GraphScope, input: unknown, msg: GraphMsg): Promise<string> => {
       switch (operation) {

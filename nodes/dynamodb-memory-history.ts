@@ -10,7 +10,7 @@ import type { MessageRecord } from '../lib/memory/message-record';
 import { parseHistoryRequest } from '../lib/schemas/history-request';
 import { parseSessionsRequest } from '../lib/schemas/sessions-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionOf, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { withDefaults } from '../lib/node-red/node-defaults';
 import { configuredNumber, definedFields, evaluateProperty } from '../lib/node-red/typed-property';
 
@@ -74,7 +74,7 @@ export = function register(RED: NodeAPI): void {
       const records = await memory.history(request);
       RED.util.setMessageProperty(msg, property, formatted(records, def.format), true);
       return RED._('dynamodb-memory-history.status.loaded', { count: records.length });
-    }, connectionPlace(RED, def.memory));
+    }, connectionOf(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-history', DynamoDBMemoryHistory);
 };

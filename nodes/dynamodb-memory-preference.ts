@@ -12,7 +12,7 @@ import {
   parsePreferenceSetRequest,
 } from '../lib/schemas/preference-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionOf, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { withDefaults } from '../lib/node-red/node-defaults';
 import { configuredNumber, definedFields, evaluateOptional, evaluateProperty } from '../lib/node-red/typed-property';
 
@@ -78,7 +78,7 @@ export = function register(RED: NodeAPI): void {
           return RED._('dynamodb-memory-preference.status.history', { count: result.changes.length });
         }
       }
-    }, connectionPlace(RED, def.memory));
+    }, connectionOf(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-preference', DynamoDBMemoryPreference);
 };

@@ -7,7 +7,7 @@ import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { parseStoreRequest } from '../lib/schemas/store-request';
 import { parseSummaryRequest } from '../lib/schemas/summary-request';
 import { handleMessages } from '../lib/node-red/input-handler';
-import { connectionPlace, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
+import { connectionOf, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { withDefaults } from '../lib/node-red/node-defaults';
 import { configuredNumber, definedFields, evaluateProperty } from '../lib/node-red/typed-property';
 
@@ -58,7 +58,7 @@ export = function register(RED: NodeAPI): void {
       return records.length === stored
         ? RED._('dynamodb-memory-store.status.stored', { count: stored })
         : RED._('dynamodb-memory-store.status.storedWithDuplicates', { count: stored, duplicates: records.length - stored });
-    }, connectionPlace(RED, def.memory));
+    }, connectionOf(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-store', DynamoDBMemoryStore);
 };

@@ -6,9 +6,10 @@
  * shown in the runtime's language (localizedFailure).
  */
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
-import { explainAwsFailure, type FailurePlace } from '../memory/aws-failure';
+import { explainAwsFailure } from '../memory/aws-failure';
 import { withCapacityMeter } from '../memory/consumed-capacity';
 import { localizedFailure } from './failure-message';
+import type { MemoryConfigNode } from './memory-config';
 
 /**
  * What the work did: the status text (the msg goes out on output 1), or the status text and one
@@ -42,14 +43,16 @@ function reportSafely(node: Node, msg: NodeMessage, report: () => void, instead:
 }
 
 /**
- * place: where the node's connection points (connectionPlace in memory-config.ts); undefined when
- * the node has none, and then no DynamoDB call can have failed.
+ * connection: the node's connection (connectionOf in memory-config.ts), which tells where its
+ * calls go, to explain their failures, and which is told of the msg's work, so that closing it
+ * waits for the work; undefined when the node has none, and then no DynamoDB call can have failed.
  */
-export function handleMessages(RED: NodeAPI, node: Node, workingText: string, work: MessageWork, place: () => FailurePlace | undefined): void {
+export function handleMessages(RED: NodeAPI, node: Node, workingText: string, work: MessageWork, connection: () => MemoryConfigNode | undefined): void {
   // Exactly three parameters: that is how the runtime knows this handler calls done.
   node.on('input', (msg: NodeMessage, send: (msg: NodeMessage | Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
     node.status({ fill: 'blue', shape: 'dot', text: workingText });
     const metered = withCapacityMeter(() => work(msg));
+    connection()?.track(metered.result);
     // What this node's calls cost, on the msg it sends on (output 1) and on the one Catch gets.
     const putCapacity = () => Object.assign(msg, { consumedCapacity: metered.capacity() });
     metered.result.then(
@@ -64,7 +67,7 @@ export function handleMessages(RED: NodeAPI, node: Node, workingText: string, wo
       },
       (error: unknown) => {
         putCapacity();
-        const failure = localizedFailure(explainAwsFailure(error, place() ?? { tableName: '' }), RED._);
+        const failure = localizedFailure(explainAwsFailure(error, connection()?.place ?? { tableName: '' }), RED._);
         node.status({ fill: 'red', shape: 'ring', text: shorten(failure.message) });
         reportSafely(node, msg, () => done(failure), () => failure);
       },

@@ -12,6 +12,8 @@ export interface MemoryConfigNode extends Node {
   place: FailurePlace;
   /** Every msg must name its user (the connection's "require a user"). */
   requireUser: boolean;
+  /** Counts a msg's work as running on this connection, so closing it waits for the work to end. */
+  track(work: Promise<unknown>): void;
 }
 
 /** The settings every memory node has. */
@@ -34,8 +36,9 @@ export function memoryFor(RED: NodeAPI, configId: string): Promise<ChatMemory> {
 }
 
 /** Where the connection's calls go, looked up when a failure needs explaining (undefined: no connection set). */
-export function connectionPlace(RED: NodeAPI, configId: string): () => FailurePlace | undefined {
-  return () => (RED.nodes.getNode(configId) as MemoryConfigNode | null)?.place;
+/** The node's connection, looked up when needed (undefined: no connection set, or not deployed). */
+export function connectionOf(RED: NodeAPI, configId: string): () => MemoryConfigNode | undefined {
+  return () => (RED.nodes.getNode(configId) as MemoryConfigNode | null) ?? undefined;
 }
 
 /**
