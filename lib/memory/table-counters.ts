@@ -29,7 +29,7 @@ export interface TableCountersOptions {
   flushAfterMs?: number;
 }
 
-export const defaultFlushAfterMs = 1000;
+const defaultFlushAfterMs = 1000;
 
 const fields = ['sessions', 'messages', 'users'] as const;
 

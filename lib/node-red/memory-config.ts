@@ -35,7 +35,6 @@ export function memoryFor(RED: NodeAPI, configId: string): Promise<ChatMemory> {
   return config.memory();
 }
 
-/** Where the connection's calls go, looked up when a failure needs explaining (undefined: no connection set). */
 /** The node's connection, looked up when needed (undefined: no connection set, or not deployed). */
 export function connectionOf(RED: NodeAPI, configId: string): () => MemoryConfigNode | undefined {
   return () => (RED.nodes.getNode(configId) as MemoryConfigNode | null) ?? undefined;
