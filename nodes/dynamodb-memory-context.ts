@@ -1,7 +1,7 @@
 /**
  * Node `dynamodb-memory-context` ("context"): builds the context for one LLM call (system prompt
  * with preferences, facts and the session summary, the newest messages that fit the token budget,
- * the new user message last) in OpenAI, Anthropic or plain-text form. A second output sends the
+ * the new user message last) in OpenAI, Anthropic, Ollama or plain-text form, for the node's model. A second output sends the
  * messages the summary does not cover yet once they reach the node's threshold. In "stats" mode
  * (or with msg.operation = 'stats') it reports the session's and the table's statistics. The msg
  * contract is in the help text (locales/en-US/dynamodb-memory-context.html).
@@ -26,12 +26,14 @@ interface ContextDef extends MemoryNodeDef {
   shareHistory: string;
   encoding: string;
   format: string;
+  /** Blank: no model in the request; msg.model wins when set. */
+  model: string;
   summaryThreshold: string;
   /** 'context': build the context; 'stats': statistics. */
   mode: 'context' | 'stats';
 }
 
-type ContextMsg = NodeMessage & { operation?: unknown; tokenBudget?: unknown; context?: unknown; stats?: unknown };
+type ContextMsg = NodeMessage & { operation?: unknown; tokenBudget?: unknown; model?: unknown; context?: unknown; stats?: unknown };
 
 
 export = function register(RED: NodeAPI): void {
@@ -69,6 +71,7 @@ export = function register(RED: NodeAPI): void {
           shares,
           encoding: def.encoding || undefined,
           format: def.format || undefined,
+          model: msg.model ?? (def.model || undefined),
           template: def.template === '' ? undefined : def.template,
           summaryThreshold: configuredNumber(def.summaryThreshold),
         }),
@@ -76,6 +79,8 @@ export = function register(RED: NodeAPI): void {
       const result = await memory.context(request);
       msg.payload = result.payload;
       msg.context = result.context;
+      // A text prompt has no body to name the model in: it goes beside it, where model nodes look.
+      if (request.format === 'text' && request.model !== undefined) msg.model = request.model;
       const status = RED._('dynamodb-memory-context.status.built', {
         tokens: result.context.totalTokens,
         budget: result.context.tokenBudget,

@@ -43,6 +43,14 @@ export const inputTexts = {
   'input.alias': '__field__: must be a non-empty string of at most __maxLength__ characters',
   'input.aliases': '__field__: must be an array of at most __maxItems__ strings',
   'input.preference-values': '__field__: must be an object of at least one preference key and its value',
+  'input.model': '__field__: must be a model name of 1 to __maxLength__ characters',
+  'input.token-usage': '__field__: must be a whole number of tokens, 0 or more',
+  // Model replies (model-reply.ts)
+  'input.reply-choices': "__field__: must be a non-empty array of choices, each with the assistant's message (an OpenAI chat-completions response)",
+  'input.reply-assistant': '__field__: must be "assistant": a model reply is the assistant\'s message',
+  'input.reply-output': '__field__: must be an array of output items with at least one "message" or "function_call" (an OpenAI Responses API response)',
+  'input.reply-blocks': '__field__: must be an array of content blocks (an Anthropic Messages response)',
+  'input.reply-error': 'the model service answered with an error, not a reply: __reason__; nothing was stored',
   'input.page-cursor': '__field__: must be the cursor returned by the previous page',
   'input.listing-cursor': '__field__: must be the cursor a previous listing returned',
   // What may be stored as JSON (json-safety.ts); `__path__` is inside the field, "value" for all of it

@@ -163,14 +163,8 @@ function anthropicBlocks(message: ChatMessage): AnthropicMessage {
   }
   if (message.role === 'assistant') {
     const uses = (message.tool_calls ?? []).map((call) => {
-      const c = call as { id?: string; function?: { name?: string; arguments?: string } };
-      let input: unknown = {};
-      try {
-        input = JSON.parse(c.function?.arguments ?? '{}');
-      } catch {
-        input = { arguments: c.function?.arguments };
-      }
-      return { type: 'tool_use', id: c.id ?? '', name: c.function?.name ?? 'tool', input: input ?? {} };
+      const { name, input } = toolArguments(call);
+      return { type: 'tool_use', id: (call as { id?: string } | null)?.id ?? '', name, input };
     });
     return { role: 'assistant', content: [...asBlocks(message.content), ...uses] };
   }
@@ -196,10 +190,49 @@ function textPrompt(system: string, history: ChatMessage[], user: ChatMessage): 
   return [system, transcript([...history, user])].filter((part) => part !== '').join('\n\n');
 }
 
-function formatted(format: string, system: string, history: ChatMessage[], user: ChatMessage): unknown {
-  if (format === 'anthropic') return { system, messages: anthropicMessages([...history, user]) };
+/** The arguments of a stored (OpenAI) tool call as the object Ollama and Anthropic take. */
+function toolArguments(call: unknown): { name: string; input: unknown } {
+  const c = call as { function?: { name?: string; arguments?: string } } | null;
+  let input: unknown = {};
+  try {
+    input = JSON.parse(c?.function?.arguments ?? '{}');
+  } catch {
+    input = { arguments: c?.function?.arguments };
+  }
+  return { name: c?.function?.name ?? 'tool', input: input ?? {} };
+}
+
+/**
+ * Ollama's /api/chat messages: content is one string, tool calls carry their arguments as an
+ * object, and a tool result names its tool (Ollama has no call ids to match them by).
+ */
+function ollamaMessages(messages: ChatMessage[]): Array<Record<string, unknown>> {
+  const toolNames = new Map<string, string>();
+  return messages.map((message) => {
+    const out: Record<string, unknown> = { role: message.role, content: contentText(message.content) };
+    if (message.tool_calls !== undefined && message.tool_calls.length > 0) {
+      out['tool_calls'] = message.tool_calls.map((call) => {
+        const { name, input } = toolArguments(call);
+        const id = (call as { id?: unknown } | null)?.id;
+        if (typeof id === 'string') toolNames.set(id, name);
+        return { function: { name, arguments: input } };
+      });
+    }
+    if (message.role === 'tool' && message.tool_call_id !== undefined && toolNames.has(message.tool_call_id)) {
+      out['tool_name'] = toolNames.get(message.tool_call_id);
+    }
+    return out;
+  });
+}
+
+function formatted(format: string, system: string, history: ChatMessage[], user: ChatMessage, model: string | undefined): unknown {
+  const named = model === undefined ? {} : { model };
+  const openAI = [...(system === '' ? [] : [{ role: 'system', content: system }]), ...history, user];
+  if (format === 'anthropic') return { ...named, system, messages: anthropicMessages([...history, user]) };
   if (format === 'text') return textPrompt(system, history, user);
-  return { messages: [...(system === '' ? [] : [{ role: 'system', content: system }]), ...history, user] };
+  // stream: false, or Ollama answers with a line of JSON per token instead of one reply.
+  if (format === 'ollama') return { ...named, messages: ollamaMessages(openAI), stream: false };
+  return { ...named, messages: openAI };
 }
 
 // ---- the builder ----------------------------------------------------------------------------
@@ -319,7 +352,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
     }
   }
   let history = kept.flat();
-  let payload = formatted(format, system, history, user);
+  let payload = formatted(format, system, history, user, request.model);
   let totalTokens = replyPriming + systemTokens + historyTokens + userTokens;
   if (format === 'text') {
     // One string: measured as it is, and the oldest groups dropped while it does not fit.
@@ -328,7 +361,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
       const dropped = kept.shift()!;
       historyTokens -= groupTokens(dropped);
       history = kept.flat();
-      payload = formatted(format, system, history, user);
+      payload = formatted(format, system, history, user, request.model);
       totalTokens = countTokens(payload as string, encoding);
     }
     if (totalTokens > budget) throw new MemoryInputError('input.prompt-over-budget', { tokens: totalTokens, budget });

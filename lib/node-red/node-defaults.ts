@@ -98,6 +98,8 @@ export const nodeDefaults = {
     shareHistory: { value: '50', validate: 'percent' },
     encoding: { value: 'o200k_base', required: true },
     format: { value: 'openai', required: true },
+    /** Blank: the request names no model (the model node or endpoint chooses). */
+    model: { value: '' },
     summaryThreshold: { value: '', validate: 'blankOrWhole(1, 10000)' },
   },
 } as const satisfies Record<string, Record<string, DefaultProperty>>;

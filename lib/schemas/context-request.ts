@@ -2,7 +2,7 @@
 import * as field from './fields';
 import { parser, type FromSchema } from './validator';
 
-export const contextFormats = ['openai', 'anthropic', 'text'] as const;
+export const contextFormats = ['openai', 'anthropic', 'ollama', 'text'] as const;
 
 const share = { type: 'number', minimum: 0, maximum: 100, errorText: 'input.percentage' } as const;
 
@@ -26,6 +26,8 @@ export const contextRequestSchema = {
     },
     encoding: { type: 'string', enum: ['o200k_base', 'cl100k_base'], errorText: 'input.one-of' },
     format: { type: 'string', enum: contextFormats, errorText: 'input.one-of' },
+    /** The model the request is for: `model` in the request body (for text, the node sets msg.model). */
+    model: { type: 'string', minLength: 1, maxLength: 256, errorText: 'input.model' },
     /** The system prompt, with {{preferences}}, {{facts}} and {{summary}} placeholders. */
     template: { type: 'string', maxLength: 100000, errorText: 'input.string' },
     /** Send the summary output when at least this many messages are not covered by the summary. */

@@ -1,5 +1,6 @@
 /** What the store-message node (and `ChatMemory.store`) accepts: the node's msg contract. */
 import * as field from './fields';
+import { replyMessage } from './model-reply';
 import { parser, type FromSchema } from './validator';
 
 const message = {
@@ -43,4 +44,17 @@ export const storeRequestSchema = {
 } as const;
 
 export type StoreRequest = FromSchema<typeof storeRequestSchema>;
-export const parseStoreRequest = parser(storeRequestSchema);
+const parseStoreFields = parser(storeRequestSchema);
+
+/**
+ * The request, typed, or a MemoryInputError. A payload that is a model reply as a service sends it
+ * (model-reply.ts) is stored as the assistant message in it, with the model and token usage in
+ * its metadata beside `metadata` (whose keys win: the flow set them on purpose).
+ */
+export function parseStoreRequest(input: unknown): StoreRequest {
+  const fields = input as { payload?: unknown; metadata?: unknown } | null;
+  const reply = typeof fields === 'object' && fields !== null ? replyMessage(fields.payload) : undefined;
+  if (reply === undefined) return parseStoreFields(input);
+  const extra = typeof fields!.metadata === 'object' && fields!.metadata !== null ? fields!.metadata : {};
+  return parseStoreFields({ ...fields, payload: { ...reply, metadata: { ...reply.metadata, ...extra } } });
+}

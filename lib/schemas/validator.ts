@@ -89,3 +89,9 @@ export function parser<const S extends Schema>(schema: S): (input: unknown) => F
     return input as FromSchema<S>;
   };
 }
+
+/** Whether the input fits the schema, for telling shapes apart before one is parsed. */
+export function matcher(schema: Schema): (input: unknown) => boolean {
+  const validate = ajv.compile(schema as object);
+  return (input: unknown) => validate(input);
+}
