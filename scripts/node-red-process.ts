@@ -85,6 +85,9 @@ module.exports = {
     options.lang ? `\n  lang: ${JSON.stringify(options.lang)},` : ''
   }
   logging: { console: { level: 'info', metrics: false, audit: false } },
+  // No consent dialog for update notifications and no tour in front of the flows on the first visit.
+  telemetry: { enabled: false, updateNotification: false },
+  editorTheme: { tours: false },
 };
 `,
     { mode: 0o600 },

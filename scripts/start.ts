@@ -7,11 +7,18 @@
  * - The first start deploys examples/basic-memory.json and examples/concert-chatbot.json (each on its
  *   own tab) wired to DynamoDB Local; later starts keep whatever flow is deployed.
  * - It prints the editor's URL and, when the concert chatbot is deployed, its chat page's.
- * Ctrl-C (or SIGTERM) stops Node-RED, then DynamoDB Local.
+ * - One start per folder (start-lock.ts): a second one says where the first runs and exits.
+ * - PORT / DYNAMODB_PORT, when set, must be free: a busy one is an error naming who holds it (the
+ *   defaults, when busy, give way to a free port, and it says so).
+ * Ctrl-C, SIGINT or SIGTERM (to this process or to npm: scripts/start.cjs) stops Node-RED, then
+ * DynamoDB Local, and says when they are down; a second Ctrl-C kills them at once.
  */
 import { existsSync, lstatSync, mkdirSync, readFileSync, readlinkSync, rmSync, symlinkSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { freePort, javaProblem, startDynamoDBLocal, type DynamoDBLocal } from './dynamodb-local';
+import { describeHolder } from './port-holder';
+import { supportedNodeLines } from './node-red-releases';
+import { releaseLock, takeLock, updateLock } from './start-lock';
 import {
   deployFlows,
   deployedFlows,
@@ -23,7 +30,8 @@ import {
 } from './node-red-process';
 
 const root = resolve(__dirname, '..', '..');
-const userDir = join(root, '.node-red-user');
+/** NODE_RED_USER_DIR moves it (the tests start npm start on a folder of their own). */
+const userDir = process.env['NODE_RED_USER_DIR'] ? resolve(process.env['NODE_RED_USER_DIR']) : join(root, '.node-red-user');
 const dbPath = join(userDir, 'dynamodb');
 const exampleFiles = ['basic-memory.json', 'concert-chatbot.json'].map((file) => join(root, 'examples', file));
 /** The concert chatbot's page (its `http in` node's URL). */
@@ -32,15 +40,32 @@ const packName = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) a
 
 const say = (text: string) => console.log(`[start] ${text}`);
 
-/** The port asked for (env variable, else the default) if it is free, else a free one. */
+class StartError extends Error {}
+
+/**
+ * The port set in the environment variable, which must be free (whoever set it meant it), else the
+ * default when it is free, else a free one.
+ */
 async function choosePort(envName: string, fallback: number, what: string): Promise<number> {
   const raw = process.env[envName];
   const wanted = raw ? Number(raw) : fallback;
-  if (!Number.isInteger(wanted) || wanted <= 0 || wanted > 65535) throw new Error(`${envName}=${raw} is not a port number`);
+  if (!Number.isInteger(wanted) || wanted <= 0 || wanted > 65535) throw new StartError(`${envName}=${raw} is not a port number`);
   if (!(await portInUse(wanted))) return wanted;
+  if (raw) {
+    throw new StartError(`${envName}=${raw} is busy: port ${wanted} is held by ${describeHolder(wanted)}. ` +
+      `Stop that, or choose another ${envName} (unset, ${what} takes a free port).`);
+  }
   const port = await freePort();
-  say(`port ${wanted} is busy, so ${what} uses port ${port} (set ${envName} to choose one)`);
+  say(`port ${wanted} is busy (held by ${describeHolder(wanted)}), so ${what} uses port ${port} (set ${envName} to choose one)`);
   return port;
+}
+
+/** Node lines past their end of life still run this, for now, but say so. */
+function nodeVersionNote(): string | undefined {
+  const major = Number(process.versions.node.split('.')[0]);
+  if (major >= supportedNodeLines[0]) return undefined;
+  return `warning: Node ${process.versions.node} is past its end of life and not supported; use Node ${supportedNodeLines.join(' or ')}. ` +
+    `It may still run, and the AWS SDK warns about it.`;
 }
 
 /** node_modules/<pack> in the user dir points at this repo, so Node-RED loads the repo's dist/. */
@@ -114,6 +139,8 @@ function banner(lines: string[]): void {
 }
 
 async function main(): Promise<void> {
+  const note = nodeVersionNote();
+  if (note) say(note);
   const problem = javaProblem();
   if (problem) {
     console.error(problem);
@@ -121,6 +148,18 @@ async function main(): Promise<void> {
   }
   const started = Date.now();
   mkdirSync(dbPath, { recursive: true });
+  const lock = takeLock(userDir);
+  if (!lock.taken) {
+    const { holder } = lock;
+    console.error([
+      `[start] npm start already runs in this folder (pid ${holder.pid}), on ${relative(root, userDir) || userDir}/:`,
+      ...(holder.editor ? [`  Node-RED editor:  ${holder.editor}/`] : ['  (still starting)']),
+      ...(holder.chat ? [`  Concert chatbot:  ${holder.chat}`] : []),
+      ...(holder.dynamodb ? [`  DynamoDB Local:   ${holder.dynamodb}`] : []),
+      `Use that one, or stop it first (Ctrl-C in its terminal, or kill -INT ${holder.pid}).`,
+    ].join('\n'));
+    process.exit(1);
+  }
 
   let dynamo: DynamoDBLocal | undefined;
   let nodeRed: LaunchedNodeRed | undefined;
@@ -131,34 +170,49 @@ async function main(): Promise<void> {
     say(`${reason}: stopping Node-RED and DynamoDB Local…`);
     await nodeRed?.stop();
     await dynamo?.stop();
+    releaseLock(userDir);
+    say(code === 0 ? 'stopped: Node-RED and DynamoDB Local are down.' : `stopped (exit code ${code}): Node-RED and DynamoDB Local are down.`);
     process.exit(code);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
-    process.on(signal, () => void shutdown(signal, 0));
+    process.on(signal, () => {
+      // A second Ctrl-C while stopping: no more waiting.
+      if (stopping) {
+        nodeRed?.process.kill('SIGKILL');
+        dynamo?.process.kill('SIGKILL');
+        releaseLock(userDir);
+        say(`${signal} again: killed Node-RED and DynamoDB Local.`);
+        process.exit(130);
+      }
+      void shutdown(signal, 0);
+    });
   }
-  // `npm start` runs this under `sh -c "npm run build && node …"`: a SIGTERM sent to npm reaches
-  // that shell, not this process. When the parent goes away, stop instead of lingering.
+  // Started by something that goes away without a signal to us (a shell killed under us): stop too.
   const parent = process.ppid;
   setInterval(() => {
     if (process.ppid !== parent) void shutdown('parent process exited', 0);
   }, 1000).unref();
 
   try {
+    // Both ports before anything starts: a busy one that was asked for ends the start at once.
     const dynamoPort = await choosePort('DYNAMODB_PORT', 8000, 'DynamoDB Local');
+    const uiPort = await choosePort('PORT', 1880, 'Node-RED');
     say(`starting DynamoDB Local on port ${dynamoPort} (data in ${relative(root, dbPath)}/)`);
     dynamo = await startDynamoDBLocal({ dbPath, port: dynamoPort, cwd: dbPath });
+    updateLock(userDir, { dynamodb: dynamo.endpoint, ...(dynamo.process.pid ? { dynamodbPid: dynamo.process.pid } : {}) });
     if (stopping) return;
 
     linkPack();
     if (writeSettingsIfAbsent(userDir)) say(`wrote ${relative(root, join(userDir, 'settings.js'))} with a new credentialSecret`);
-    const uiPort = await choosePort('PORT', 1880, 'Node-RED');
     say(`starting Node-RED on port ${uiPort} (user directory ${relative(root, userDir)}/)`);
     nodeRed = launchNodeRed({ userDir, port: uiPort, stdio: 'inherit', startTimeoutMs: 120_000 });
+    if (nodeRed.process.pid) updateLock(userDir, { nodeRedPid: nodeRed.process.pid });
     void nodeRed.exited.then((code) => {
       if (!stopping) void shutdown(`Node-RED exited (${code})`, code ?? 1);
     });
     await nodeRed.ready;
     if (stopping) return;
+    updateLock(userDir, { editor: nodeRed.url });
 
     const flows = await deployedFlows(nodeRed.url);
     let flowNote: string;
@@ -177,6 +231,8 @@ async function main(): Promise<void> {
     const chat = deployed.some((n) => n.type === 'http in' && n['url'] === chatPath && !n['d']);
     // A deploy answers before the flows have started: wait (briefly) until the page answers.
     if (chat) await waitForPage(`${nodeRed.url}${chatPath}`, 15_000);
+    if (stopping) return;
+    if (chat) updateLock(userDir, { chat: `${nodeRed.url}${chatPath}` });
     banner([
       `Node-RED editor:  ${nodeRed.url}/`,
       ...(chat ? [`Concert chatbot:  ${nodeRed.url}${chatPath}`] : []),
@@ -187,7 +243,7 @@ async function main(): Promise<void> {
   } catch (error) {
     if (stopping) return;
     console.error(`[start] ${error instanceof Error ? error.message : String(error)}`);
-    await shutdown('start failed', 1);
+    await shutdown(error instanceof StartError ? 'nothing to run' : 'start failed', 1);
   }
 }
 

@@ -3,6 +3,7 @@
  * text, and the message it covers up to, as the context node's summary output hands it out.
  */
 import * as field from './fields';
+import { replyMessage } from './model-reply';
 import { parser, type FromSchema } from './validator';
 
 export const summaryRequestSchema = {
@@ -19,4 +20,14 @@ export const summaryRequestSchema = {
 } as const;
 
 export type SummaryRequest = FromSchema<typeof summaryRequestSchema>;
-export const parseSummaryRequest = parser(summaryRequestSchema);
+const parseSummaryFields = parser(summaryRequestSchema);
+
+/**
+ * The request, typed, or a MemoryInputError. A summary may come as the model's reply to the
+ * summarising request, as the service sent it (model-reply.ts): its text is the summary.
+ */
+export function parseSummaryRequest(input: unknown): SummaryRequest {
+  const fields = input as { summary?: unknown } | null;
+  const reply = typeof fields === 'object' && fields !== null ? replyMessage(fields.summary) : undefined;
+  return parseSummaryFields(reply === undefined ? input : { ...fields, summary: typeof reply.content === 'string' ? reply.content : '' });
+}

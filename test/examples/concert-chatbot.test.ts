@@ -71,7 +71,7 @@ describe('example: concert chatbot', function () {
     assert.equal(response.status, 200, `${await response.clone().text()}\n${nodeRed!.output()}`);
     assert.match(response.headers.get('content-type') ?? '', /^text\/html/);
     const html = await response.text();
-    assert.match(html, /localStorage/);
+    assert.match(html, /document.cookie/);
     assert.match(html, /'\/message'/);
     assert.doesNotMatch(html, /(src|href)=["']?(https?:)?\/\//i);
   });

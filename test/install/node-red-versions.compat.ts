@@ -1,20 +1,20 @@
 /**
- * The packed tarball on the Node-RED lines users run: the newest release of the previous line on the
- * oldest Node the pack supports, and the newest release of the latest line on that line's minimum
- * Node major (today Node-RED 4.x on Node 20 and 5.x on Node 22). Each Node-RED is installed from npm
- * into a folder of its own, with Node from npm's `node` package when this machine runs another
- * major; the tarball goes into a user directory as users install packs, and the install test's
- * checks run there. Not in `npm test` (the installs take a minute or more): `npm run test:compat`.
+ * The packed tarball on the Node-RED lines users run, each on every Node.js line the pack supports
+ * (supportedNodeLines: today Node-RED 4.x and 5.x, the newest release of each, on Node 22 and 24).
+ * Each Node-RED is installed from npm into a folder of its own, and each Node major from npm's `node`
+ * package when this machine runs another one; the tarball goes into a user directory as users
+ * install packs, and the install test's checks run there, with no warning from the AWS SDK about the
+ * Node version. Not in `npm test` (the installs take a minute or more): `npm run test:compat`.
  */
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { minVersion } from 'semver';
+import { minVersion, satisfies } from 'semver';
 import { freePort } from '../../scripts/dynamodb-local';
 import { startNodeRed, type NodeRed } from '../../scripts/node-red-process';
-import { latestNodeRed } from '../../scripts/node-red-releases';
+import { latestNodeRed, supportedNodeLines } from '../../scripts/node-red-releases';
 import { assertEditorFilesServed, assertEveryTypeLoaded, assertStoresLoadsAndClears, installIntoUserDir } from '../support/installed-pack';
 import { cleanEnv, npm, packTarball } from '../support/npm';
 
@@ -22,10 +22,7 @@ const root = resolve(__dirname, '..', '..', '..');
 const engines = (JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { engines: { node: string } }).engines;
 const major = (range: string) => minVersion(range)!.major;
 const latestLine = major(latestNodeRed.version);
-const targets = [
-  { nodeRed: latestLine - 1, node: major(engines.node) },
-  { nodeRed: latestLine, node: major(latestNodeRed.node) },
-];
+const targets = [latestLine - 1, latestLine].flatMap((nodeRed) => supportedNodeLines.map((node) => ({ nodeRed, node })));
 
 interface Runtime {
   redScript: string;
@@ -34,22 +31,42 @@ interface Runtime {
   nodeRed: { version: string; engines: { node: string } };
 }
 
-/**
- * Installs the newest Node-RED of the line, and Node of the major unless this process runs it, into
- * the folder. npm's own cache makes a second run fast.
- */
-async function installRuntime(folder: string, nodeRedLine: number, nodeMajor: number): Promise<Runtime> {
+/** What npm installs once per run: each Node-RED line, each Node major (by folder). */
+const installs = new Map<string, Promise<string>>();
+
+/** Installs the package into a folder of its own, once; npm's own cache makes a second run fast. */
+function installOnce(temp: string, spec: string): Promise<string> {
+  let folder = installs.get(spec);
+  if (!folder) {
+    const dir = join(temp, spec.replace(/[^\w.-]/g, '-'));
+    mkdirSync(dir, { recursive: true });
+    // npm 11 runs a dependency's install scripts only when allowed; `node` fetches its binary in one.
+    writeFileSync(join(dir, 'package.json'), JSON.stringify({ private: true, allowScripts: { node: true } }, null, 2));
+    folder = npm(['install', '--no-audit', '--no-fund', spec], dir).then(() => dir);
+    installs.set(spec, folder);
+  }
+  return folder;
+}
+
+/** The newest Node-RED of the line, and Node of the major unless this process runs it. */
+async function installRuntime(temp: string, nodeRedLine: number, nodeMajor: number): Promise<Runtime> {
   const ownNode = Number(process.versions.node.split('.')[0]) === nodeMajor;
-  // npm 11 runs a dependency's install scripts only when allowed; `node` fetches its binary in one.
-  writeFileSync(join(folder, 'package.json'), JSON.stringify({ private: true, allowScripts: { node: true } }, null, 2));
-  await npm(['install', '--no-audit', '--no-fund', `node-red@${nodeRedLine}`, ...(ownNode ? [] : [`node@${nodeMajor}`])], folder);
-  const modules = join(folder, 'node_modules');
+  const [nodeRedFolder, nodeFolder] = await Promise.all([
+    installOnce(temp, `node-red@${nodeRedLine}`),
+    ownNode ? undefined : installOnce(temp, `node@${nodeMajor}`),
+  ]);
+  const modules = join(nodeRedFolder, 'node_modules');
   return {
     redScript: join(modules, 'node-red', 'red.js'),
-    node: ownNode ? process.execPath : join(modules, '.bin', 'node'),
+    node: nodeFolder === undefined ? process.execPath : join(nodeFolder, 'node_modules', '.bin', 'node'),
     nodeRed: JSON.parse(readFileSync(join(modules, 'node-red', 'package.json'), 'utf8')) as Runtime['nodeRed'],
   };
 }
+
+it('engines.node admits every supported Node line, and no older one', () => {
+  for (const line of supportedNodeLines) assert.ok(satisfies(`${line}.0.0`, engines.node), `${engines.node} admits Node ${line}`);
+  assert.ok(!satisfies(`${supportedNodeLines[0] - 1}.99.0`, engines.node), `${engines.node} refuses Node ${supportedNodeLines[0] - 1}`);
+});
 
 describe('the tarball on each supported Node-RED line', function () {
   let temp: string;
@@ -73,12 +90,11 @@ describe('the tarball on each supported Node-RED line', function () {
 
       before(async function () {
         this.timeout(600_000);
-        const folder = join(temp, `node-red-${target.nodeRed}`);
-        const userDir = join(folder, 'user');
+        const userDir = join(temp, `user-${target.nodeRed}-${target.node}`);
         mkdirSync(userDir, { recursive: true });
         let t = Date.now();
-        runtime = await installRuntime(folder, target.nodeRed, target.node);
-        console.log(`      npm install node-red@${target.nodeRed} (${runtime.nodeRed.version}): ${Date.now() - t} ms`);
+        runtime = await installRuntime(temp, target.nodeRed, target.node);
+        console.log(`      npm install node-red@${target.nodeRed} (${runtime.nodeRed.version}) and Node ${target.node}: ${Date.now() - t} ms`);
         t = Date.now();
         await installIntoUserDir(userDir, tarball);
         console.log(`      npm install <tarball>: ${Date.now() - t} ms`);
@@ -109,6 +125,10 @@ describe('the tarball on each supported Node-RED line', function () {
       it('stores, loads and clears messages on DynamoDB Local through a deployed flow', async function () {
         this.timeout(120_000);
         await assertStoresLoadsAndClears(nodeRed!);
+      });
+
+      it("prints no AWS SDK warning about the Node version (the SDK's clients were made by the store)", () => {
+        assert.doesNotMatch(nodeRed!.output(), /NodeVersionSupportWarning/);
       });
     });
   }

@@ -241,7 +241,7 @@ describe('context node', () => {
 });
 
 describe('example: llm-chatbot', () => {
-  it('wires http-in → store → context → model → store reply → response, and output 2 → summarise → store summary', () => {
+  it('wires http-in → store → context → model → store reply → response, and output 2 → summarise → store summary, no glue between model and store', () => {
     const file = join(__dirname, '..', '..', '..', 'examples', 'llm-chatbot.json');
     const flow = JSON.parse(readFileSync(file, 'utf8')) as Msg[];
     const byId = new Map(flow.map((n) => [n['id'] as string, n]));
@@ -254,13 +254,13 @@ describe('example: llm-chatbot', () => {
     }
     assert.deepEqual(path, [
       'http in:POST /chat', 'change:unpack', 'dynamodb-memory-store:store user message', 'dynamodb-memory-context:context',
-      'function:call the model', 'http request:chat completions', 'function:reply', 'dynamodb-memory-store:store reply',
+      'change:endpoint and key', 'http request:chat completions', 'dynamodb-memory-store:store reply',
       'change:answer', 'http response',
     ]);
     const context = flow.find((n) => n['type'] === 'dynamodb-memory-context')!;
     const loop: string[] = [];
     for (let n: Msg | undefined = next(context, 1)[0]; n; n = next(n)[0]) loop.push(`${n['type']}:${n['name']}`);
-    assert.deepEqual(loop, ['function:summarise', 'http request:chat completions', 'function:summary text', 'dynamodb-memory-store:store summary']);
+    assert.deepEqual(loop, ['function:summarise', 'http request:chat completions', 'dynamodb-memory-store:store summary']);
     assert.equal(flow.filter((n) => n['type'] === 'dynamodb-memory-config').length, 1);
     assert.equal(flow.filter((n) => n['type'] === 'comment').length, 1);
     assert.doesNotMatch(JSON.stringify(flow), /sk-[A-Za-z0-9]{8,}|"credentials"/);

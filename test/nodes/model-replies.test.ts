@@ -18,6 +18,7 @@ const nodes = [
   { id: 'openai', type: 'dynamodb-memory-context' as const, format: 'openai', model: 'gpt-4.1-mini' },
   { id: 'anthropic', type: 'dynamodb-memory-context' as const, format: 'anthropic', model: 'claude-sonnet-4-5' },
   { id: 'text', type: 'dynamodb-memory-context' as const, format: 'text', model: 'llama3.2' },
+  { id: 'summarising', type: 'dynamodb-memory-context' as const, summaryThreshold: '1' },
 ];
 const weather = { id: 'call_w1', name: 'weather', input: { city: 'Lisbon' } };
 const storedCall = { id: 'call_w1', type: 'function', function: { name: 'weather', arguments: '{"city":"Lisbon"}' } };
@@ -103,6 +104,17 @@ describe('store node: model replies as they come', () => {
     assert.equal(typeof text['payload'], 'string');
     assert.equal(text['model'], 'qwen3');
     assert.match((await flow.run('ollama', { sessionId, payload: 'x', model: 42 })).error ?? '', /model: must be a model name/);
+  });
+
+  it("stores a summary from the model's response to the summarising request", async () => {
+    const sessionId = uniqueName('s');
+    await sent(flow, 'store', { sessionId, payload: 'one' });
+    const { second } = await flow.runBoth('summarising', { sessionId, payload: 'two' });
+    assert.ok(second, 'the summary output fired');
+    const stored = await sent(flow, 'store', { ...second, payload: openAIChatCompletion('Ana counted to one.') });
+    assert.equal((stored['memory'] as Msg)['stored'], true);
+    const openai = (await sent(flow, 'openai', { sessionId, payload: 'three' }))['payload'] as { messages: Msg[] };
+    assert.match(String(openai.messages[0]!['content']), /Ana counted to one\./);
   });
 
   const malformed: Array<[string, unknown, RegExp]> = [

@@ -18,15 +18,30 @@ export interface LinkedNodeRed {
   stop(): Promise<void>;
 }
 
-export async function startLinkedNodeRed(tempPrefix: string): Promise<LinkedNodeRed> {
+export interface LinkedOptions {
+  /** Other palette packages, installed as the repo's dev dependencies, linked in beside the pack. */
+  packages?: string[];
+  /** Environment variables for Node-RED (the flows' `${VAR}` and `$env()`), besides the test's own. */
+  env?: Record<string, string>;
+}
+
+export async function startLinkedNodeRed(tempPrefix: string, options: LinkedOptions = {}): Promise<LinkedNodeRed> {
   const temp = mkdtempSync(join(tmpdir(), tempPrefix));
   const userDir = join(temp, 'user');
   mkdirSync(join(userDir, 'node_modules', '@flowmemory'), { recursive: true });
   symlinkSync(repoRoot, join(userDir, 'node_modules', '@flowmemory', 'node-red-dynamodb'), 'junction');
+  for (const name of options.packages ?? []) {
+    symlinkSync(join(repoRoot, 'node_modules', name), join(userDir, 'node_modules', name), 'junction');
+  }
   writeSettingsIfAbsent(userDir);
   let nodeRed: NodeRed;
   try {
-    nodeRed = await startNodeRed({ userDir, port: await freePort(), startTimeoutMs: 120_000 });
+    nodeRed = await startNodeRed({
+      userDir,
+      port: await freePort(),
+      startTimeoutMs: 120_000,
+      ...(options.env ? { env: { ...process.env, ...options.env } } : {}),
+    });
   } catch (error) {
     rmSync(temp, { recursive: true, force: true });
     throw error;

@@ -1,0 +1,143 @@
+/**
+ * Stand-ins for the LLM services the example flows call, the one part of those flows no real engine
+ * here can play: one local HTTP server speaking each service's wire format as documented, not the
+ * pack's own shapes. OpenAI-compatible `POST /v1/chat/completions`, Anthropic `POST /v1/messages`
+ * and Ollama `POST /api/chat`, each checking what that service checks (its auth header, required
+ * fields, Anthropic's turn order) and answering errors in that service's error format. The "model"
+ * is a rule: it answers "what is my name?" from what the request's messages say ("my name is Ana"
+ * in an earlier turn, or `name: Ana` among the system prompt's preferences), so a second turn shows
+ * whether the first reached it through the memory.
+ */
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { anthropicMessage, ollamaChat, openAIChatCompletion } from './model-wire';
+
+export const stubKeys = { openai: 'sk-stub-openai', anthropic: 'sk-ant-stub' } as const;
+
+export interface StubRequest {
+  path: string;
+  headers: IncomingMessage['headers'];
+  body: Record<string, unknown>;
+}
+
+export interface LlmStubs {
+  /** e.g. http://127.0.0.1:40123 (no trailing slash). */
+  url: string;
+  /** Every request received, in order. */
+  requests: StubRequest[];
+  close(): Promise<void>;
+}
+
+type Said = { role: string; text: string };
+
+/** The text of a message's content in any of the three formats (string, OpenAI parts, Anthropic blocks). */
+function textOf(content: unknown): string {
+  if (typeof content === 'string') return content;
+  if (Array.isArray(content)) {
+    return content
+      .map((part) => {
+        const p = part as { type?: string; text?: string; content?: unknown };
+        if (typeof p.text === 'string') return p.text;
+        if (p.type === 'tool_result') return textOf(p.content);
+        return '';
+      })
+      .join(' ');
+  }
+  return '';
+}
+
+/** The rule the stubs answer by: a name learnt in an earlier turn, or said now. */
+export function ruleReply(said: Said[]): string {
+  const last = [...said].reverse().find((m) => m.role === 'user')?.text ?? '';
+  const introduced = /my name is (\p{L}+)/iu.exec(last);
+  if (introduced) return `Nice to meet you, ${introduced[1]}!`;
+  if (/what is my name/i.test(last)) {
+    const earlier = said.slice(0, -1).map((m) => m.text).join('\n');
+    const name = /my name is (\p{L}+)/iu.exec(earlier)?.[1] ?? /^- name: (\p{L}+)/imu.exec(earlier)?.[1];
+    return name ? `Your name is ${name}.` : "I don't know your name yet.";
+  }
+  return `You said: ${last}`;
+}
+
+function send(response: ServerResponse, status: number, body: unknown): void {
+  response.writeHead(status, { 'content-type': 'application/json' });
+  response.end(JSON.stringify(body));
+}
+
+const openAIError = (message: string, code: string | null = null) => ({ error: { message, type: 'invalid_request_error', param: null, code } });
+const anthropicError = (type: string, message: string) => ({ type: 'error', error: { type, message }, request_id: 'req_stub' });
+
+function openAI(request: StubRequest, response: ServerResponse): void {
+  if (request.headers['authorization'] !== `Bearer ${stubKeys.openai}`) {
+    return send(response, 401, openAIError('Incorrect API key provided.', 'invalid_api_key'));
+  }
+  const { model, messages } = request.body as { model?: unknown; messages?: unknown };
+  if (typeof model !== 'string' || model === '') return send(response, 400, openAIError('you must provide a model parameter'));
+  if (!Array.isArray(messages) || messages.length === 0) return send(response, 400, openAIError("'messages' is a required property"));
+  const said = (messages as Array<{ role: string; content: unknown }>).map((m) => ({ role: m.role, text: textOf(m.content) }));
+  send(response, 200, openAIChatCompletion(ruleReply(said), { model }));
+}
+
+function anthropic(request: StubRequest, response: ServerResponse): void {
+  if (request.headers['x-api-key'] !== stubKeys.anthropic) return send(response, 401, anthropicError('authentication_error', 'invalid x-api-key'));
+  if (typeof request.headers['anthropic-version'] !== 'string') {
+    return send(response, 400, anthropicError('invalid_request_error', 'anthropic-version: header is required'));
+  }
+  const { model, max_tokens, messages, system } = request.body as { model?: unknown; max_tokens?: unknown; messages?: unknown; system?: unknown };
+  if (typeof model !== 'string') return send(response, 400, anthropicError('invalid_request_error', 'model: Field required'));
+  if (typeof max_tokens !== 'number') return send(response, 400, anthropicError('invalid_request_error', 'max_tokens: Field required'));
+  const turns = Array.isArray(messages) ? (messages as Array<{ role: string; content: unknown }>) : [];
+  if (turns.length === 0 || turns[0]!.role !== 'user') {
+    return send(response, 400, anthropicError('invalid_request_error', 'messages: first message must use the "user" role'));
+  }
+  for (let i = 1; i < turns.length; i++) {
+    if (turns[i]!.role === turns[i - 1]!.role) {
+      return send(response, 400, anthropicError('invalid_request_error', 'messages: roles must alternate between "user" and "assistant"'));
+    }
+  }
+  const said = [{ role: 'system', text: textOf(system) }, ...turns.map((m) => ({ role: m.role, text: textOf(m.content) }))];
+  send(response, 200, anthropicMessage(ruleReply(said), { model }));
+}
+
+function ollama(request: StubRequest, response: ServerResponse): void {
+  const { model, messages, stream } = request.body as { model?: unknown; messages?: unknown; stream?: unknown };
+  if (typeof model !== 'string' || model === '') return send(response, 400, { error: 'model is required' });
+  const list = Array.isArray(messages) ? (messages as Array<{ role: string; content: unknown }>) : [];
+  if (list.some((m) => typeof m.content !== 'string')) return send(response, 400, { error: 'json: cannot unmarshal array into Go struct field Message.messages.content of type string' });
+  const reply = ollamaChat(ruleReply(list.map((m) => ({ role: m.role, text: textOf(m.content) }))), { model });
+  if (stream === false) return send(response, 200, reply);
+  // Ollama streams unless told not to: a line of JSON per piece, then the final one.
+  response.writeHead(200, { 'content-type': 'application/x-ndjson' });
+  response.write(JSON.stringify({ model, created_at: reply.created_at, message: reply.message, done: false }) + '\n');
+  response.end(JSON.stringify({ ...reply, message: { role: 'assistant', content: '' } }) + '\n');
+}
+
+export async function startLlmStubs(): Promise<LlmStubs> {
+  const requests: StubRequest[] = [];
+  const server: Server = createServer((incoming, response) => {
+    let raw = '';
+    incoming.on('data', (chunk: Buffer) => (raw += chunk));
+    incoming.on('end', () => {
+      let body: Record<string, unknown>;
+      try {
+        body = JSON.parse(raw) as Record<string, unknown>;
+      } catch {
+        return send(response, 400, openAIError('We could not parse the JSON body of your request.'));
+      }
+      const request = { path: incoming.url ?? '', headers: incoming.headers, body };
+      requests.push(request);
+      if (incoming.method !== 'POST') return send(response, 405, openAIError('method not allowed'));
+      if (request.path === '/v1/chat/completions') return openAI(request, response);
+      if (request.path === '/v1/messages') return anthropic(request, response);
+      if (request.path === '/api/chat') return ollama(request, response);
+      send(response, 404, openAIError(`Unknown request URL: POST ${request.path}`, 'unknown_url'));
+    });
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  const { port } = server.address() as AddressInfo;
+  return {
+    url: `http://127.0.0.1:${port}`,
+    requests,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
