@@ -174,9 +174,13 @@ async function main(): Promise<void> {
     say(code === 0 ? 'stopped: Node-RED and DynamoDB Local are down.' : `stopped (exit code ${code}): Node-RED and DynamoDB Local are down.`);
     process.exit(code);
   };
+  let firstSignalAt = 0;
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
     process.on(signal, () => {
-      // A second Ctrl-C while stopping: no more waiting.
+      // One Ctrl-C in a terminal arrives twice: the terminal signals the whole process group, and npm
+      // forwards what it got. Only a second one from the person, later, means "no more waiting".
+      if (stopping && Date.now() - firstSignalAt < 1000) return;
+      firstSignalAt ||= Date.now();
       if (stopping) {
         nodeRed?.process.kill('SIGKILL');
         dynamo?.process.kill('SIGKILL');

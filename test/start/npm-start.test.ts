@@ -32,6 +32,8 @@ function npmStart(userDir: string, env: Record<string, string>): Started {
     cwd: root,
     env: { ...cleanEnv(), NODE_RED_USER_DIR: userDir, FLOWMEMORY_START_NO_BUILD: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
+    // A process group of its own, as a terminal gives a command: Ctrl-C there signals the whole group.
+    detached: true,
   });
   let output = '';
   npm.stdout!.on('data', (chunk: Buffer) => (output += chunk));
@@ -101,8 +103,14 @@ describe('npm start, as a command-line tool', function () {
     for (const dir of folders) rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
-    it(`${signal} to the npm process alone stops Node-RED and DynamoDB Local, and says so`, async () => {
+  const stops = [
+    { signal: 'SIGINT', to: 'the npm process alone' },
+    { signal: 'SIGTERM', to: 'the npm process alone' },
+    { signal: 'SIGINT', to: "npm's whole process group (Ctrl-C in a terminal)" },
+  ] as const;
+  for (const { signal, to } of stops) {
+    const group = to !== 'the npm process alone';
+    it(`${signal} to ${to} stops Node-RED and DynamoDB Local, and says so`, async () => {
       const userDir = folder();
       const [port, dynamoPort] = [await freePort(), await freePort()];
       const first = npmStart(userDir, { PORT: String(port), DYNAMODB_PORT: String(dynamoPort) });
@@ -112,7 +120,7 @@ describe('npm start, as a command-line tool', function () {
       assert.equal(lock.editor, `http://127.0.0.1:${port}`);
       assert.ok(lock.nodeRedPid && alive(lock.nodeRedPid) && lock.dynamodbPid && alive(lock.dynamodbPid));
 
-      if (signal === 'SIGINT') {
+      if (signal === 'SIGINT' && !group) {
         // A second start in the same folder says where the first runs, and leaves it be.
         const second = npmStart(userDir, { PORT: String(await freePort()), DYNAMODB_PORT: String(await freePort()) });
         running.push(second);
@@ -131,12 +139,15 @@ describe('npm start, as a command-line tool', function () {
         assert.equal(served.editorTheme?.tours, false);
       }
 
-      first.npm.kill(signal);
+      if (group) process.kill(-first.npm.pid!, signal);
+      else first.npm.kill(signal);
       await first.exited;
       await gone(lock.nodeRedPid);
       await gone(lock.dynamodbPid);
       assert.match(first.output(), new RegExp(`\\[start\\] ${signal}: stopping Node-RED and DynamoDB Local`));
       assert.match(first.output(), /\[start\] stopped: Node-RED and DynamoDB Local are down\./);
+      // The same signal arriving twice (from the terminal and from npm) is one request to stop.
+      assert.doesNotMatch(first.output(), /again: killed/);
       assert.equal(existsSync(lockFile(userDir)), false, 'the lock is gone');
       assert.equal(await portInUse(port), false);
       assert.equal(await portInUse(dynamoPort), false);
