@@ -17,13 +17,15 @@ import {
 import { handleMessages } from '../lib/node-red/input-handler';
 import { connectionOf, evaluateUser, memoryFor, type MemoryNodeDef } from '../lib/node-red/memory-config';
 import { withDefaults } from '../lib/node-red/node-defaults';
-import { definedFields } from '../lib/node-red/typed-property';
+import { definedFields, evaluateOptional } from '../lib/node-red/typed-property';
 
 interface GraphDef extends MemoryNodeDef {
   /** One of the operations, or "msg": msg.operation says. */
   operation: string;
   scope: 'user' | 'graph';
+  /** The named graph's name, a TypedInput: a fixed name, or where to read it (msg, flow, env…). */
   graph: string;
+  graphType: string;
   unlinkMode: UnlinkMode;
 }
 
@@ -41,7 +43,7 @@ export = function register(RED: NodeAPI): void {
       const userId = await evaluateUser(RED, this, msg, def);
       const scope: GraphScope =
         def.scope === 'graph'
-          ? parseNamedScope(definedFields({ graph: def.graph === '' ? undefined : def.graph }))
+          ? parseNamedScope(definedFields({ graph: await evaluateOptional(RED, this, msg, { value: def.graph, type: def.graphType }) }))
           : parseUserScope(definedFields({ userId }));
       const input = { payload: msg.payload };
       return run(operation, scope, input, msg);

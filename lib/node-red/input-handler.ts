@@ -8,6 +8,7 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import { explainAwsFailure } from '../memory/aws-failure';
 import { withCapacityMeter } from '../memory/consumed-capacity';
+import { MemoryInputError } from '../errors/input-errors';
 import { localizedFailure } from './failure-message';
 import type { MemoryConfigNode } from './memory-config';
 
@@ -48,6 +49,12 @@ function reportSafely(node: Node, msg: NodeMessage, report: () => void, instead:
  * waits for the work; undefined when the node has none, and then no DynamoDB call can have failed.
  */
 export function handleMessages(RED: NodeAPI, node: Node, workingText: string, work: MessageWork, connection: () => MemoryConfigNode | undefined): void {
+  // A node without a connection says so at deploy, as core nodes with a missing config do, not only
+  // when a msg arrives. Config nodes start before the nodes that use them, so it is there by now.
+  if (!connection()) {
+    const missing = localizedFailure(new MemoryInputError('input.no-connection'), RED._);
+    node.status({ fill: 'red', shape: 'ring', text: shorten(missing.message) });
+  }
   // Exactly three parameters: that is how the runtime knows this handler calls done.
   node.on('input', (msg: NodeMessage, send: (msg: NodeMessage | Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
     node.status({ fill: 'blue', shape: 'dot', text: workingText });

@@ -80,6 +80,8 @@ export const nodeDefaults = {
     scope: { value: 'user', required: true },
     ...user,
     graph: { value: '', validate: 'graphName' },
+    /** A flow saved before the name was a TypedInput has a fixed name: 'str'. */
+    graphType: { value: 'str' },
     unlinkMode: { value: 'close', required: true },
   },
   'dynamodb-memory-context': {

@@ -17,6 +17,7 @@ describe('graph link node', () => {
     { id: 'graph', type: 'dynamodb-memory-graph', operation: 'msg' },
     { id: 'delete', type: 'dynamodb-memory-graph', operation: 'unlink', unlinkMode: 'delete' },
     { id: 'venues', type: 'dynamodb-memory-graph', operation: 'msg', scope: 'graph', graph: 'venues' },
+    { id: 'byName', type: 'dynamodb-memory-graph', operation: 'entity', scope: 'graph', graph: 'graphName', graphType: 'msg' },
   ])));
   afterEach(unloadFlow);
 
@@ -80,6 +81,17 @@ describe('graph link node', () => {
     assert.equal(listed.edges.length, 1);
     const userView = (await sent(flow, 'graph', { userId: 'someone', operation: 'relations', payload: { relation: 'in' } }))['payload'] as { edges: Msg[] };
     assert.equal(userView.edges.length, 0);
+  });
+
+  it('reads a named graph\'s name where its TypedInput says (here msg.graphName)', async () => {
+    await sent(flow, 'byName', { graphName: 'cities', payload: { id: 'lisbon', type: 'city' } });
+    await sent(flow, 'byName', { graphName: 'people', payload: { id: 'ana', type: 'person' } });
+    const items = await graphItemsIn(flow.tableName);
+    assert.deepEqual(items.filter((i) => String(i['pk']).startsWith('GRAPH#NAMED#')).map((i) => [i['pk'], i['sk']]).sort(), [
+      ['GRAPH#NAMED#cities', 'ENTITY#lisbon'],
+      ['GRAPH#NAMED#people', 'ENTITY#ana'],
+    ]);
+    assert.match((await flow.run('byName', { payload: { id: 'x', type: 'y' } })).error ?? '', /graph is required/);
   });
 
   describe('bad input reaches Catch, turns the status red and writes nothing', () => {
