@@ -31,6 +31,9 @@ interface Runtime {
   nodeRed: { version: string; engines: { node: string } };
 }
 
+/** The tarball's install into each user directory, once per run. */
+const packInstalls = new Map<string, Promise<void>>();
+
 /** What npm installs once per run: each Node-RED line, each Node major (by folder). */
 const installs = new Map<string, Promise<string>>();
 
@@ -90,13 +93,20 @@ describe('the tarball on each supported Node-RED line', function () {
 
       before(async function () {
         this.timeout(600_000);
-        const userDir = join(temp, `user-${target.nodeRed}-${target.node}`);
-        mkdirSync(userDir, { recursive: true });
+        // One user directory per Node-RED line, the tarball installed once: the pack is plain
+        // JavaScript, the same files under each Node, so the second Node reuses the first's install.
+        const userDir = join(temp, `user-${target.nodeRed}`);
         let t = Date.now();
         runtime = await installRuntime(temp, target.nodeRed, target.node);
         console.log(`      npm install node-red@${target.nodeRed} (${runtime.nodeRed.version}) and Node ${target.node}: ${Date.now() - t} ms`);
         t = Date.now();
-        await installIntoUserDir(userDir, tarball);
+        let packInstalled = packInstalls.get(userDir);
+        if (!packInstalled) {
+          mkdirSync(userDir, { recursive: true });
+          packInstalled = installIntoUserDir(userDir, tarball);
+          packInstalls.set(userDir, packInstalled);
+        }
+        await packInstalled;
         console.log(`      npm install <tarball>: ${Date.now() - t} ms`);
         t = Date.now();
         nodeRed = await startNodeRed({ userDir, port: await freePort(), env: cleanEnv(), startTimeoutMs: 180_000, runtime });
