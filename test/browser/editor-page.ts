@@ -44,6 +44,12 @@ export class NodeRedEditor {
     await this.page.screenshot({ path: file });
   }
 
+  /** Saves another page of the same browser (e.g. a page a flow serves) as the next numbered screenshot. */
+  async screenshotOf(page: Page, name: string): Promise<void> {
+    this.shots += 1;
+    await page.screenshot({ path: join(this.screenshotDir, `${String(this.shots).padStart(2, '0')}-${name}.png`) });
+  }
+
   paletteNode(type: string): Locator {
     return this.page.locator(`#red-ui-palette-container .red-ui-palette-node[data-palette-type="${type}"]`);
   }
@@ -147,9 +153,13 @@ export class NodeRedEditor {
     await container.locator('input.red-ui-typedInput-input').fill(value);
   }
 
-  /** Clicks Deploy and waits until the editor has said "Successfully deployed" and is usable again. */
-  async deploy(): Promise<void> {
+  /**
+   * Clicks Deploy and waits until the editor has said "Successfully deployed" and is usable again.
+   * confirmInvalid: the flow has nodes with errors, so the editor asks first; confirm it.
+   */
+  async deploy(options: { confirmInvalid?: boolean } = {}): Promise<void> {
     await this.page.locator('#red-ui-header-button-deploy').click();
+    if (options.confirmInvalid) await this.page.locator('#red-ui-deploy-dialog-confirm-deploy-deploy').click();
     const notice = this.page.locator('.red-ui-notification').filter({ hasText: 'Successfully deployed' });
     await notice.waitFor();
     // The editor is shaded while the deploy is in flight.

@@ -5,10 +5,12 @@
  * The steps build on each other; after a failed one the rest are skipped.
  */
 import assert from 'node:assert/strict';
+import { createServer, request } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser } from 'playwright-core';
-import type { FlowNode } from '../../scripts/node-red-process';
+import { adminApi, type FlowNode } from '../../scripts/node-red-process';
 import { decodeEntities } from '../support/html-text';
 import { startLinkedNodeRed, repoRoot, type LinkedNodeRed } from '../support/linked-node-red';
 import { uniqueName } from '../support/memory-table';
@@ -44,6 +46,26 @@ function fillCount(template: string, count: number): string {
   return template.replace('__count__', String(count));
 }
 
+/** A second local port that forwards every HTTP request to the given one: the same server, another origin. */
+async function portForwarder(target: number): Promise<{ port: number; close(): Promise<void> }> {
+  const server = createServer((incoming, outgoing) => {
+    const forwarded = request(
+      { host: '127.0.0.1', port: target, method: incoming.method, path: incoming.url, headers: { ...incoming.headers, host: `127.0.0.1:${target}` } },
+      (answer) => {
+        outgoing.writeHead(answer.statusCode ?? 502, answer.headers);
+        answer.pipe(outgoing);
+      },
+    );
+    forwarded.on('error', () => outgoing.destroy());
+    incoming.pipe(forwarded);
+  });
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+  return {
+    port: (server.address() as AddressInfo).port,
+    close: () => new Promise<void>((done) => server.close(() => done())),
+  };
+}
+
 describe('the editor in Chromium', function () {
   this.timeout(180_000);
 
@@ -77,17 +99,14 @@ describe('the editor in Chromium', function () {
     if (this.currentTest?.state === 'failed') stepFailed = true;
   });
 
-  it('opens on a fresh Node-RED: answers the update-notification question and closes the welcome tour', async () => {
+  it("opens on a fresh Node-RED with the start script's settings: no update-notification question, no welcome tour", async () => {
     const page = editor.page;
-    const decline = page.getByRole('button', { name: 'No, do not enable notifications' });
-    await decline.waitFor();
-    await editor.screenshot('first-open-update-notifications');
-    await decline.click();
-    const tour = page.locator('.red-ui-tourGuide-popover');
-    await tour.waitFor();
-    await editor.screenshot('welcome-tour');
-    await tour.locator('button:has(i.fa-times)').click();
-    await page.locator('.red-ui-tourGuide-shade').waitFor({ state: 'detached' });
+    // The editor has loaded its flows (the workspace tab is there) and is ready for a person.
+    await page.locator('#red-ui-workspace-tabs .red-ui-tab').first().waitFor();
+    await page.locator('#red-ui-header-button-deploy').waitFor();
+    assert.equal(await page.getByRole('button', { name: 'No, do not enable notifications' }).count(), 0);
+    assert.equal(await page.locator('.red-ui-tourGuide-popover').count(), 0);
+    await editor.screenshot('first-open-no-dialogs');
   });
 
   it('shows the "chat memory" palette category with every node of the pack, under its label', async () => {
@@ -102,6 +121,16 @@ describe('the editor in Chromium', function () {
     // The connection is a config node: it has no palette entry.
     const expected = packTypes.filter((type) => type !== configType).map((type) => [type, catalog(type)['paletteLabel']]);
     assert.deepEqual(palette, expected);
+    // An icon per node, each its own.
+    type Element = { querySelector(selector: string): { classList: Iterable<string>; outerHTML: string } | null };
+    const icons = await editor.page.$$eval('#red-ui-palette-container-chat_memory .red-ui-palette-node', (nodes) =>
+      nodes.map((node) => {
+        const icon = (node as unknown as Element).querySelector('i.red-ui-palette-icon-fa');
+        return icon ? [...icon.classList].find((c) => /^fa-(?!fw$|lg$)/.test(c)) ?? '' : (node as unknown as { outerHTML: string }).outerHTML;
+      }),
+    );
+    assert.equal(new Set(icons).size, expected.length, `one icon per node: ${JSON.stringify(icons)}`);
+    assert.ok(icons.every((icon) => icon.startsWith('fa-')), `Font Awesome icons: ${JSON.stringify(icons)}`);
     await editor.page.locator('#red-ui-palette-container-chat_memory').scrollIntoViewIfNeeded();
     await editor.screenshot('palette-chat-memory');
   });
@@ -251,6 +280,155 @@ describe('the editor in Chromium', function () {
     // Nor in plain text in the user directory: the flow file has none, the credentials file is encrypted.
     for (const file of ['flows.json', 'flows_cred.json']) {
       assert.ok(!readFileSync(join(linked!.userDir, file), 'utf8').includes(secret), `the secret is not in ${file}`);
+    }
+  });
+
+  // ---- the dialogs' own checks and rows, on nodes dropped now without a connection ----------------
+
+  const more: Record<'context' | 'graph' | 'preference' | 'clear', string> = { context: '', graph: '', preference: '', clear: '' };
+
+  it('context: the five shares add up to more than 100 %: each share field turns red and a tip says the sum', async () => {
+    // The export dialog of the step before is still open.
+    const cancel = editor.page.locator('#red-ui-clipboard-dialog-cancel');
+    if (await cancel.isVisible()) {
+      await cancel.click();
+      await cancel.waitFor({ state: 'hidden' });
+    }
+    more.context = await editor.dropFromPalette('dynamodb-memory-context', 170, 300);
+    const tray = await editor.openNode(more.context);
+    const tip = tray.locator('.dynamodb-memory-context-shares-tip');
+    assert.equal(await tip.isVisible(), false, 'no tip while the defaults add up to 100');
+    await tray.locator('#node-input-shareHistory').fill('70');
+    await tip.filter({ hasText: catalog('dynamodb-memory-context')['sharesOver'].replace('__sum__', '120') }).waitFor();
+    for (const field of ['shareSystem', 'sharePreferences', 'shareFacts', 'shareSummary', 'shareHistory']) {
+      assert.match((await tray.locator(`#node-input-${field}`).getAttribute('class')) ?? '', /input-error/, field);
+    }
+    await editor.screenshot('context-shares-over-100');
+    await tray.locator('#node-input-shareHistory').fill('50');
+    await tip.waitFor({ state: 'hidden' });
+    assert.doesNotMatch((await tray.locator('#node-input-shareHistory').getAttribute('class')) ?? '', /input-error/);
+  });
+
+  it("context: the system prompt is edited in Node-RED's code editor, and the model and the Ollama format are there", async () => {
+    const tray = editor.tray();
+    const codeEditor = tray.locator('#node-input-template-editor');
+    await codeEditor.locator('.monaco-editor, .ace_editor').first().waitFor();
+    await codeEditor.click();
+    await editor.page.keyboard.type('You help jazz fans. {{preferences}}');
+    await tray.locator('#node-input-model').fill('llama3.2');
+    await tray.locator('#node-input-format').selectOption('ollama');
+    await editor.screenshot('context-template-code-editor');
+    await editor.closeTray('node-dialog-ok');
+    const saved = await editor.page.evaluate((id) => {
+      const node = (window as unknown as { RED: { nodes: { node(id: string): Record<string, unknown> } } }).RED.nodes.node(id);
+      return { template: node['template'], model: node['model'], format: node['format'] };
+    }, more.context);
+    assert.deepEqual(saved, { template: 'You help jazz fans. {{preferences}}', model: 'llama3.2', format: 'ollama' });
+  });
+
+  it('graph link: the unlink row only for unlink, and the graph name as a TypedInput', async () => {
+    more.graph = await editor.dropFromPalette('dynamodb-memory-graph', 370, 300);
+    const tray = await editor.openNode(more.graph);
+    const unlinkRow = tray.locator('.graph-unlink');
+    assert.equal(await unlinkRow.isVisible(), false, 'no unlink mode for entity');
+    await tray.locator('#node-input-operation').selectOption('unlink');
+    await unlinkRow.waitFor();
+    await tray.locator('#node-input-scope').selectOption('graph');
+    const graphRow = tray.locator('.node-graph-scope-graph');
+    await editor.setTypedInput(graphRow.locator('.red-ui-typedInput-container'), 'msg', 'graphName');
+    await editor.screenshot('graph-unlink-row-and-graph-name-typedinput');
+    await tray.locator('#node-input-operation').selectOption('neighbours');
+    await unlinkRow.waitFor({ state: 'hidden' });
+    await editor.closeTray('node-dialog-ok');
+    const saved = await editor.page.evaluate((id) => {
+      const node = (window as unknown as { RED: { nodes: { node(id: string): Record<string, unknown> } } }).RED.nodes.node(id);
+      return [node['graph'], node['graphType']];
+    }, more.graph);
+    assert.deepEqual(saved, ['graphName', 'msg']);
+  });
+
+  it('preference: only the rows the operation reads (key, value, limit)', async () => {
+    more.preference = await editor.dropFromPalette('dynamodb-memory-preference', 570, 300);
+    const tray = await editor.openNode(more.preference);
+    const shown = async () => ({
+      key: await tray.locator('.preference-key').isVisible(),
+      value: await tray.locator('.preference-value').isVisible(),
+      limit: await tray.locator('.preference-limit').isVisible(),
+    });
+    assert.deepEqual(await shown(), { key: true, value: false, limit: false }, 'get');
+    await tray.locator('#node-input-operation').selectOption('set');
+    assert.deepEqual(await shown(), { key: true, value: true, limit: false }, 'set');
+    await editor.screenshot('preference-rows-for-set');
+    await tray.locator('#node-input-operation').selectOption('merge');
+    assert.deepEqual(await shown(), { key: false, value: true, limit: false }, 'merge');
+    await tray.locator('#node-input-operation').selectOption('history');
+    assert.deepEqual(await shown(), { key: true, value: false, limit: true }, 'history');
+    await editor.closeTray('node-dialog-ok');
+  });
+
+  it('clear: forget user is marked destructive in the dialog', async () => {
+    more.clear = await editor.dropFromPalette('dynamodb-memory-clear', 770, 300);
+    const tray = await editor.openNode(more.clear);
+    const warning = tray.locator('.dynamodb-memory-clear-forget-warning');
+    assert.equal(await warning.isVisible(), false, 'no warning for one session');
+    await tray.locator('#node-input-scope').selectOption('user');
+    await warning.filter({ hasText: catalog('dynamodb-memory-clear')['forgetWarning'] }).waitFor();
+    await editor.screenshot('clear-forget-user-warning');
+    await editor.closeTray('node-dialog-ok');
+  });
+
+  it('a node without a connection says so in its status as soon as it is deployed', async () => {
+    await editor.deploy({ confirmInvalid: true });
+    const missing = 'no DynamoDB memory connection is set: open the node and choose one';
+    for (const id of Object.values(more)) {
+      // Status texts are shortened to 60 characters.
+      await editor.workspaceNode(id).filter({ hasText: missing.slice(0, 40) }).waitFor();
+    }
+    await editor.screenshot('missing-connection-status-at-deploy');
+  });
+
+  // ---- the concert chatbot's page, as a person uses it ------------------------------------------
+
+  it('concert chat page: typing a message shows the reply, and the bot remembers the person after a reload', async () => {
+    // The example as its own tab, beside the flow built above (POST /flow adds one flow).
+    const example = JSON.parse(readFileSync(join(repoRoot, 'examples', 'concert-chatbot.json'), 'utf8')) as FlowNode[];
+    const tab = example.find((node) => node.type === 'tab')!;
+    const configs = example.filter((node) => node.type === configType).map((node) => ({
+      ...node, endpoint: dynamoDBLocal().endpoint, table: uniqueName('concert'), authType: 'keys', credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }));
+    const nodes = example.filter((node) => node.type !== 'tab' && node.type !== configType);
+    await adminApi(linked!.nodeRed.url, '/flow', { method: 'POST', body: { id: tab.id, label: tab['label'], nodes, configs } });
+    const chat = await editor.page.context().newPage();
+    try {
+      const url = `${linked!.nodeRed.url}/concert-chat`;
+      for (let tries = 0; (await chat.goto(url))?.status() !== 200; tries++) {
+        if (tries > 50) throw new Error('the chat page never answered 200');
+        await chat.waitForTimeout(200);
+      }
+      const say = async (text: string, reply: RegExp) => {
+        await chat.locator('#text').fill(text);
+        await chat.locator('#text').press('Enter');
+        await chat.locator('.msg.bot').filter({ hasText: reply }).waitFor();
+      };
+      await say('Hi!', /^Hello! I'm the concert bot/);
+      await say('My name is Ana', /^Nice to meet you, Ana!$/);
+      await say('I like jazz', /^Noted: you like jazz\./);
+      await editor.screenshotOf(chat, 'concert-chat-first-session');
+      await chat.reload();
+      assert.equal(await chat.locator('.msg.bot').count(), 0, 'a new session starts empty');
+      await say('hello', /^Welcome back, Ana! Since you like jazz, how about the Blue Note\?$/);
+      await editor.screenshotOf(chat, 'concert-chat-after-reload-remembered');
+      // The same page on another port (as npm start gives when 1880 is busy): the same person.
+      const otherPort = await portForwarder(linked!.nodeRed.port);
+      try {
+        await chat.goto(`http://127.0.0.1:${otherPort.port}/concert-chat`);
+        await say('hi again', /^Welcome back, Ana! Since you like jazz, how about the Blue Note\?$/);
+        await editor.screenshotOf(chat, 'concert-chat-other-port-remembered');
+      } finally {
+        await otherPort.close();
+      }
+    } finally {
+      await chat.close();
     }
   });
 });
