@@ -20,6 +20,7 @@ import { Preferences } from './preferences';
 import { sessionContext } from './session-context';
 import { storeSummary, summary } from './session-summary';
 import { storeMessages } from './store-messages';
+import { SessionExpiries } from './session-expiry';
 import { TableCounters, type TableStats } from './table-counters';
 import type { TableHandle } from './table-handle';
 import { listSessions, sessionStats, type SessionPage, type SessionStats } from './user-sessions';
@@ -44,6 +45,7 @@ export class ChatMemory {
   private readonly table: TableHandle;
   private readonly defaultTtlDays: number | undefined;
   private readonly counters: TableCounters;
+  private readonly expiries = new SessionExpiries();
   /** The users' preferences (get, set, merge, delete, history) on the same table. */
   readonly preferences: Preferences;
   /** The entity graph in the same table (see graph.ts). */
@@ -68,7 +70,7 @@ export class ChatMemory {
     const ttlDays = request.ttlDays ?? this.defaultTtlDays;
     const expiresAt = ttlDays === undefined ? undefined : Math.floor(nowMs / 1000 + ttlDays * 86400);
     return storeMessages(
-      { ...this.table, sessionId: request.sessionId, userId: request.userId, expiresAt, counted: (change) => this.counters.add(change) },
+      { ...this.table, sessionId: request.sessionId, userId: request.userId, expiresAt, expiries: this.expiries, counted: (change) => this.counters.add(change) },
       messageWrites(request, nowMs, expiresAt),
     );
   }
