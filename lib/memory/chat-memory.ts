@@ -12,7 +12,9 @@ import type { SessionsRequest } from '../schemas/sessions-request';
 import type { StoreRequest } from '../schemas/store-request';
 import type { SummaryRequest } from '../schemas/summary-request';
 import type { ContextResult, StoredSummary } from './context-builder';
-import { clearSession, forgetUser, type ClearResult, type ForgetResult } from './erasure';
+import { clearSession, type ClearResult } from './erasure';
+import { ForgetJobs, type ForgetJob, type ForgetJobsOptions } from './forget-job';
+import type { CountsByKind } from './partition-delete';
 import { MemoryGraph } from './graph';
 import { history } from './message-history';
 import { messageWrites, type MessageRecord } from './message-record';
@@ -25,7 +27,14 @@ import { TableCounters, type TableStats } from './table-counters';
 import type { TableHandle } from './table-handle';
 import { listSessions, sessionStats, type SessionPage, type SessionStats } from './user-sessions';
 
-export type { ClearResult, ForgetResult } from './erasure';
+export type { ClearResult } from './erasure';
+export type { ForgetJob, ForgetListener, ForgetProgress } from './forget-job';
+
+export interface ForgetResult {
+  /** Items deleted by kind (message, message-id, session, summary, user, preference, preference-change, entity, edge-out, edge-in). */
+  deleted: CountsByKind;
+  items: number;
+}
 export type { TableStats } from './table-counters';
 export type { SessionPage, SessionStats, SessionSummary } from './user-sessions';
 
@@ -38,6 +47,8 @@ export interface ChatMemoryOptions {
   statsFlushAfterMs?: number;
   /** The clock, for tests. */
   now?: () => number;
+  /** Forget jobs' lease and progress interval (forget-job.ts). */
+  forgetJobs?: ForgetJobsOptions;
 }
 
 export class ChatMemory {
@@ -50,6 +61,8 @@ export class ChatMemory {
   readonly preferences: Preferences;
   /** The entity graph in the same table (see graph.ts). */
   readonly graph: MemoryGraph;
+  /** Forgetting users in the background, resumably (see forget-job.ts). */
+  readonly forgetJobs: ForgetJobs;
 
   constructor(options: ChatMemoryOptions) {
     this.tableName = options.tableName;
@@ -62,6 +75,7 @@ export class ChatMemory {
     });
     this.preferences = new Preferences(this.table);
     this.graph = new MemoryGraph(this.table);
+    this.forgetJobs = new ForgetJobs(this.table, this.counters, options.forgetJobs);
   }
 
   /** Stores the payload's message(s) in order; returns what was stored (see MessageRecord.duplicate). */
@@ -115,13 +129,26 @@ export class ChatMemory {
     return listSessions(this.table, request);
   }
 
-  /** Deletes everything this pack keeps for a user; running it again after an interruption finishes the job. */
-  forgetUser(request: ForgetRequest): Promise<ForgetResult> {
-    return forgetUser(this.table, this.counters, request);
+  /**
+   * Starts forgetting everything this pack keeps for a user, or joins the job that runs: resolves
+   * once nothing of the user can be read, and the deletion goes on (forget-job.ts).
+   */
+  startForgetUser(request: ForgetRequest): Promise<ForgetJob> {
+    return this.forgetJobs.start(request.userId);
   }
 
-  /** Writes what the table's statistics still hold in memory; call before dropping the client. */
-  close(): Promise<void> {
-    return this.counters.flush();
+  /** Forgets everything this pack keeps for a user and resolves when it is all deleted. */
+  async forgetUser(request: ForgetRequest): Promise<ForgetResult> {
+    const { deleted, items } = await (await this.startForgetUser(request)).finished;
+    return { deleted, items };
+  }
+
+  /**
+   * Pauses the forget jobs this process runs (they resume later) and writes what the table's
+   * statistics still hold in memory; call before dropping the client.
+   */
+  async close(): Promise<void> {
+    await this.forgetJobs.close();
+    await this.counters.flush();
   }
 }

@@ -6,7 +6,7 @@ import { GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import type { SummaryRequest } from '../schemas/summary-request';
 import type { StoredSummary } from './context-builder';
 import { MemoryInputError } from '../errors/input-errors';
-import { checkOwner } from './session-owner';
+import { checkOwner, sessionAccessAttributes } from './session-owner';
 import type { TableHandle } from './table-handle';
 import { attribute, key } from './table-layout';
 import { isLive } from './ttl-filter';
@@ -28,7 +28,7 @@ export async function summary(table: TableHandle, sessionId: string): Promise<St
 export async function storeSummary(table: TableHandle, request: SummaryRequest): Promise<{ stored: boolean; summary: StoredSummary }> {
   const [session, covered] = await Promise.all([
     table.documents.send(
-      new GetCommand({ TableName: table.tableName, Key: key.session(request.sessionId), ProjectionExpression: 'userId, expiresAt', ConsistentRead: true }),
+      new GetCommand({ TableName: table.tableName, Key: key.session(request.sessionId), ProjectionExpression: `${sessionAccessAttributes}, expiresAt`, ConsistentRead: true }),
     ),
     table.documents.send(new GetCommand({ TableName: table.tableName, Key: key.message(request.sessionId, request.covers), ConsistentRead: true })),
   ]);

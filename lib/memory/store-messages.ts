@@ -7,11 +7,12 @@
  * given messageId is guarded by its own item.
  */
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SessionOwnershipError } from '../errors/input-errors';
+import { MemoryInputError, SessionOwnershipError } from '../errors/input-errors';
 import { recordFromItem, type MessageRecord, type MessageWrite } from './message-record';
 import { backoff, maxRetries } from './retry';
 import type { CountChange } from './table-counters';
 import { transactionCancellation } from './transaction-cancellation';
+import { assertNotForgotten } from './session-owner';
 import { expiryUpdate, modeFor, sessionExpiresAt, type ExpiryMode, type SessionExpiries } from './session-expiry';
 import { attribute, key } from './table-layout';
 import { updateExpression } from './update-expression';
@@ -55,9 +56,11 @@ async function novelty(context: StoreContext): Promise<Novelty> {
   );
   const sessionNew = session.Item === undefined;
   if (userId === undefined || (!sessionNew && session.Item!['userId'] !== undefined)) return { session: sessionNew, user: false };
-  const marker = await documents.send(
-    new GetCommand({ TableName: tableName, Key: key.userMarker(userId), ProjectionExpression: 'pk', ConsistentRead: true }),
-  );
+  // A user being forgotten starts no session and claims none (forget-job.ts).
+  const [marker] = await Promise.all([
+    documents.send(new GetCommand({ TableName: tableName, Key: key.userMarker(userId), ProjectionExpression: 'pk', ConsistentRead: true })),
+    assertNotForgotten({ documents, tableName, now: Date.now }, userId),
+  ]);
   return { session: sessionNew, user: marker.Item === undefined, claim: !sessionNew };
 }
 
@@ -125,8 +128,8 @@ function sessionUpdate(context: StoreContext, writes: MessageWrite[], isNew: Nov
   // guessed; or, once read, it exists without an owner and this write claims it. When that does not
   // hold, the old item comes back with the cancellation, and tells a new session, an unowned one,
   // another user's and the session's expiry apart.
-  const conditions = ['attribute_exists(#created)'];
-  const names: Record<string, string> = { ...expression.ExpressionAttributeNames, '#created': 'createdAt', ...lifetime?.names };
+  const conditions = ['attribute_exists(#created)', 'attribute_not_exists(#forgetting)'];
+  const names: Record<string, string> = { ...expression.ExpressionAttributeNames, '#created': 'createdAt', '#forgetting': 'forgetting', ...lifetime?.names };
   const values: Record<string, unknown> = { ...expression.ExpressionAttributeValues, ...lifetime?.values };
   if (context.userId !== undefined) {
     names['#owner'] = 'userId';
@@ -203,6 +206,9 @@ async function writeChunk(context: StoreContext, chunk: MessageWrite[]): Promise
       const sessionFailed = reasons.at(-1) === 'ConditionalCheckFailed';
       const oldSession = cancellation.reasons.at(-1)?.oldItem;
       const owner = oldSession?.['userId']?.S;
+      if (sessionFailed && !isNew.session && oldSession?.['forgetting'] !== undefined) {
+        throw new MemoryInputError('input.user-being-forgotten', { userId: String(owner) });
+      }
       if (sessionFailed && !isNew.session && owner !== undefined && owner !== context.userId) {
         throw new SessionOwnershipError(context.sessionId);
       }
