@@ -35,8 +35,9 @@ export = function register(RED: NodeAPI): void {
     /** The msgs whose forget is running, by user: each hears of the job's progress and end. */
     const waiting = new Map<string, MemoryMsg[]>();
 
-    const progressText = (p: ForgetProgress) =>
-      RED._('dynamodb-memory-clear.status.forgetting', { userId: p.userId, items: p.items, total: p.total });
+    const progressText = (p: ForgetProgress) => p.total === undefined
+      ? RED._('dynamodb-memory-clear.status.counting', { userId: p.userId })
+      : RED._('dynamodb-memory-clear.status.forgetting', { userId: p.userId, items: p.items, total: p.total });
     const progressMsg = (msg: MemoryMsg, p: ForgetProgress): MemoryMsg => ({ ...RED.util.cloneMessage(msg), topic: 'forget', payload: p });
     const finalMsg = (msg: MemoryMsg, p: ForgetProgress): MemoryMsg => ({
       ...RED.util.cloneMessage(msg),

@@ -35,8 +35,11 @@ export interface ForgetProgress {
   state: 'running' | 'paused' | 'done';
   /** The user's sessions when the job started. */
   sessions: number;
-  /** The items the job found when it started: its sessions' partitions, the user's partition and graph. */
-  total: number;
+  /**
+   * The items the job found when it started: its sessions' partitions, the user's partition and
+   * graph. Absent in the progress a forget msg gets at first: counting them runs in the background.
+   */
+  total?: number;
   /** Items deleted so far. */
   items: number;
   /** Items deleted so far by kind (message, message-id, session, summary, user, preference, …). */
@@ -65,6 +68,12 @@ export interface ForgetJobsOptions {
 const defaults = { leaseMs: 30_000, reportEveryMs: 1_000 };
 /** Session items marked `forgetting` at a time when a job starts. */
 const marksInFlight = 8;
+/**
+ * Sessions deleted at a time. Each session is its own partition, which DynamoDB lets delete about
+ * 1,000 items a second: several at once make a user with many sessions go that much faster, while
+ * the BatchWrite calls in flight stay few (batch-write.ts).
+ */
+const sessionsInFlight = 4;
 const jobAttributes = { owner: 'owner', leaseUntil: 'leaseUntil' } as const;
 
 /** The process stopped the job; it resumes later (module comment). */
@@ -81,7 +90,7 @@ function progressOf(item: Record<string, unknown>): ForgetProgress {
     startedAt: String(item['startedAt']),
     state: 'running',
     sessions: Number(item['sessions'] ?? 0),
-    total: Number(item['total'] ?? 0),
+    ...(item['total'] !== undefined ? { total: Number(item['total']) } : {}),
     items: Number(item['items'] ?? 0),
     deleted: { ...(item['deleted'] as CountsByKind | undefined) },
   };
@@ -140,7 +149,7 @@ export class ForgetJobs {
       if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
       return this.joinOrTakeOver(userId);
     }
-    const runner = this.runner({ userId, startedAt, state: 'running', sessions: 0, total: 0, items: 0, deleted: {} }, false);
+    const runner = this.runner({ userId, startedAt, state: 'running', sessions: 0, items: 0, deleted: {} }, false);
     await runner.run(true);
     return runner.job();
   }
@@ -212,8 +221,8 @@ export class ForgetJobs {
       throw error;
     }
     const runner = this.runner(progressOf(item), resumed);
-    // A job whose process stopped before it had counted and marked everything does that first.
-    await runner.run(item['total'] === undefined);
+    // A job whose process stopped before it had marked every session does that first.
+    await runner.run(item['sessions'] === undefined);
     return runner;
   }
 
@@ -294,33 +303,35 @@ class Runner {
   }
 
   /**
-   * Marks and counts first when asked to (see prepare), then deletes in the background. Resolves
-   * once marked; the outcome goes to `finished` and the listeners.
+   * Marks the user's sessions first when asked to, and resolves then: from that moment nothing of
+   * the user can be read. Counting what is to delete (when not yet counted) and deleting go on in
+   * the background; the outcome goes to `finished` and the listeners.
    */
-  run(prepare: boolean): Promise<void> {
-    const prepared = prepare ? this.prepare() : Promise.resolve();
-    this.ran = prepared.then(() => this.deleteAll()).then(
-      () => {
-        this.progress.state = 'done';
-        this.tell(this.job().progress);
-        this.resolve(this.job().progress);
-      },
-      async (error: unknown) => {
-        this.progress.state = 'paused';
-        // What was deleted is kept in the job item, and the lease let go, so any process can resume.
-        await this.save({ release: true }).catch(() => undefined);
-        this.tell(this.job().progress, error);
-        this.reject(error);
-      },
-    );
-    return prepared;
+  run(mark: boolean): Promise<void> {
+    const marked = mark ? this.mark() : Promise.resolve();
+    this.ran = marked
+      .then(() => (this.progress.total === undefined ? this.count() : undefined))
+      .then(() => this.deleteAll())
+      .then(
+        () => {
+          this.progress.state = 'done';
+          this.tell(this.job().progress);
+          this.resolve(this.job().progress);
+        },
+        async (error: unknown) => {
+          this.progress.state = 'paused';
+          // What was deleted is kept in the job item, and the lease let go, so any process can resume.
+          await this.save({ release: true }).catch(() => undefined);
+          this.tell(this.job().progress, error);
+          this.reject(error);
+        },
+      );
+    return marked;
   }
 
-  /** Marks the user's sessions `forgetting` (their reads are refused from then on) and counts what is to delete. */
-  private async prepare(): Promise<void> {
-    const { userId, startedAt } = this.progress;
+  /** Marks the user's sessions `forgetting`: their reads and stores are refused from then on. */
+  private async mark(): Promise<void> {
     const sessionIds = await this.sessionIds();
-    let total = 0;
     await inParallel(sessionIds, marksInFlight, async (sessionId) => {
       try {
         await this.table.documents.send(new UpdateCommand({
@@ -329,19 +340,29 @@ class Runner {
           UpdateExpression: 'SET #forgetting = :startedAt',
           ConditionExpression: 'attribute_exists(#pk)',
           ExpressionAttributeNames: { '#forgetting': 'forgetting', '#pk': attribute.partitionKey },
-          ExpressionAttributeValues: { ':startedAt': startedAt },
+          ExpressionAttributeValues: { ':startedAt': this.progress.startedAt },
         }));
       } catch (error) {
         if ((error as Error).name !== 'ConditionalCheckFailedException') throw error; // cleared in between
       }
+    });
+    this.progress.sessions = sessionIds.length;
+    await this.save({ sessions: sessionIds.length });
+  }
+
+  /** Counts the items to delete (COUNT Queries: billed as reading them once more, about a tenth of the deletes' cost). */
+  private async count(): Promise<void> {
+    const { userId } = this.progress;
+    const sessionIds = await this.sessionIds();
+    let total = 0;
+    await inParallel(sessionIds, marksInFlight, async (sessionId) => {
       const items = await this.itemsIn(key.sessionPartition(sessionId));
       total += items;
     });
     const own = await Promise.all([this.itemsIn(key.userPartition(userId)), this.itemsIn(key.graphPartition({ userId }))]);
-    // The job item itself is in the user's partition and is not the user's data.
-    this.progress.total = own.reduce((sum, n) => sum + n, total) - 1;
-    this.progress.sessions = sessionIds.length;
-    await this.save({ total: this.progress.total, sessions: this.progress.sessions });
+    // The job item itself is in the user's partition and is not the user's data; what a paused run deleted is gone already.
+    this.progress.total = own.reduce((sum, n) => sum + n, total) - 1 + this.progress.items;
+    await this.save({ total: this.progress.total });
     this.tell(this.job().progress);
     this.reportedAt = this.table.now();
   }
@@ -356,7 +377,13 @@ class Runner {
     const onPage = (counts: CountsByKind) => this.deleted(counts);
     // Sessions a store started while the job began are found by listing again until none is left.
     for (let sessionIds = await this.sessionIds(); sessionIds.length > 0; sessionIds = await this.sessionIds()) {
-      for (const sessionId of sessionIds) await deleteSession(this.table, sessionId, onPage);
+      // Every session under way ends (or stops at its next page) before the job settles, so what the
+      // job item and the counters say is all that was deleted; after a failure no new one begins.
+      const failures: unknown[] = [];
+      await inParallel(sessionIds, sessionsInFlight, async (sessionId) => {
+        if (failures.length === 0) await deleteSession(this.table, sessionId, onPage).catch((error: unknown) => failures.push(error));
+      });
+      if (failures.length > 0) throw failures[0];
     }
     const jobKey = key.forgetJob(userId);
     for (const pk of [key.graphPartition({ userId }), key.userPartition(userId)]) {
