@@ -55,6 +55,7 @@ export const inputTexts = {
   'input.no-connection': 'no DynamoDB memory connection is set: open the node and choose one',
   'input.user-required': 'userId is required: this connection requires a user in every msg; nothing was read or written',
   'input.user-being-forgotten': 'user "__userId__" is being forgotten: their data can no longer be read or written; nothing was read or written',
+  'input.session-being-forgotten': 'session "__sessionId__" is being forgotten with its user: it can no longer be read or written; nothing was read or written',
   'input.not-a-time': '"__instant__" is not a time',
   'input.valid-to-before-from': 'validTo (__validTo__) must be later than validFrom (__validFrom__); nothing was written',
   'input.since-after-until': 'since (__since__) is later than until (__until__); nothing was read',

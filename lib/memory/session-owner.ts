@@ -18,8 +18,9 @@ export const sessionAccessAttributes = 'userId, forgetting';
  */
 export function checkOwner(sessionItem: Record<string, unknown> | undefined, sessionId: string, userId: string | undefined): void {
   const owner = sessionItem?.['userId'];
-  if (sessionItem?.['forgetting'] !== undefined) throw new MemoryInputError('input.user-being-forgotten', { userId: String(owner) });
   if (userId !== undefined && owner !== undefined && owner !== userId) throw new SessionOwnershipError(sessionId);
+  // Named by the session, not its owner: a msg without a userId learns no user's id from it.
+  if (sessionItem?.['forgetting'] !== undefined) throw new MemoryInputError('input.session-being-forgotten', { sessionId });
 }
 
 /**

@@ -206,11 +206,11 @@ async function writeChunk(context: StoreContext, chunk: MessageWrite[]): Promise
       const sessionFailed = reasons.at(-1) === 'ConditionalCheckFailed';
       const oldSession = cancellation.reasons.at(-1)?.oldItem;
       const owner = oldSession?.['userId']?.S;
-      if (sessionFailed && !isNew.session && oldSession?.['forgetting'] !== undefined) {
-        throw new MemoryInputError('input.user-being-forgotten', { userId: String(owner) });
-      }
-      if (sessionFailed && !isNew.session && owner !== undefined && owner !== context.userId) {
+      if (sessionFailed && !isNew.session && context.userId !== undefined && owner !== undefined && owner !== context.userId) {
         throw new SessionOwnershipError(context.sessionId);
+      }
+      if (sessionFailed && !isNew.session && oldSession?.['forgetting'] !== undefined) {
+        throw new MemoryInputError('input.session-being-forgotten', { sessionId: context.sessionId });
       }
       if (sessionFailed && !isNew.session && oldSession?.['createdAt'] !== undefined && target !== undefined) {
         // The session exists and is this user's (or nobody's): the guess about its expiry may be what failed.

@@ -86,11 +86,12 @@ describe('TTL never orphans a session', () => {
     const sessionId = uniqueName('two-processes');
     let clock = start;
     const memories = [0, 1].map(() => new ChatMemory({ documents: table.connection.documents, tableName: table.tableName, now: () => clock }));
-    const store = (process: number, ttlDays: number | undefined) => {
+    // The session has an owner; the later stores name none (a flow may store replies without one).
+    const store = (process: number, ttlDays: number | undefined, userId?: string) => {
       clock += 60_000;
-      return memories[process]!.store(parseStoreRequest({ sessionId, role: 'user', payload: `ttl ${ttlDays}`, ...(ttlDays ? { ttlDays } : {}) }));
+      return memories[process]!.store(parseStoreRequest({ sessionId, role: 'user', payload: `ttl ${ttlDays}`, ...(ttlDays ? { ttlDays } : {}), ...(userId ? { userId } : {}) }));
     };
-    await store(0, 1);
+    await store(0, 1, uniqueName('owner'));
     await store(1, 365);
     await store(0, 30);
     await store(1, undefined);
