@@ -50,6 +50,8 @@ export interface FlowOptions {
   tableName?: string;
   credentials?: Record<string, string>;
   config?: Record<string, unknown>;
+  /** False: the flow starts with its table missing, for the config node's createTable to make. */
+  tableFirst?: false;
 }
 
 /**
@@ -66,8 +68,10 @@ export type FlowNode = Msg & { id: string; type: MemoryNodeType; position?: fals
 export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {}): Promise<MemoryFlow> {
   const tableName = options.tableName ?? uniqueName('nodes');
   // The table exists before the flow starts, so a test can look for what bad input did not write.
-  const connection = localConnection();
-  await ensureTable(connection.client, tableName).finally(() => connection.client.destroy());
+  if (options.tableFirst !== false) {
+    const connection = localConnection();
+    await ensureTable(connection.client, tableName).finally(() => connection.client.destroy());
+  }
   const flow: object[] = [
     { id: 'flow', type: 'tab' },
     {
