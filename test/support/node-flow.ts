@@ -37,8 +37,8 @@ export interface MemoryFlow {
   /** Sends msg into the node and resolves with what came out of it or what Catch received. */
   run(nodeId: string, msg: Msg, onId?: (msgid: string) => void): Promise<Outcome>;
   /**
-   * Like run, for a node with two outputs: resolves once output 1 (or Catch) has answered, with
-   * what output 2 sent for the same msg by then (outputs of one send arrive together).
+   * Like run, for a node with two outputs: resolves once the node has finished the msg (Complete,
+   * or Catch), with what output 2 sent for it before that.
    */
   runBoth(nodeId: string, msg: Msg): Promise<Outcome & { second?: Msg }>;
   /** The status the node showed last. */
@@ -106,19 +106,29 @@ export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {
     lastStatus: (id) => statuses.get(id),
     async runBoth(nodeId, msg) {
       const second = helper.getNode(`${nodeId}-out2`);
+      const completed = helper.getNode('completed');
       let got: Msg | undefined;
       let msgid: unknown;
+      let finished!: () => void;
+      const done = new Promise<void>((resolve) => (finished = resolve));
       const onSecond = (m: Msg) => {
         if (msgid !== undefined && m['_msgid'] === msgid) got = m;
       };
+      // The node calls done() after its sends, and the runtime queues the Complete node's msg
+      // behind them: once it arrives, everything the node sent for this msg has been delivered,
+      // however long the node took between its sends.
+      const onCompleted = (m: Msg) => {
+        if (m['_msgid'] === msgid && (m['complete'] as { source: { id: string } }).source.id === nodeId) finished();
+      };
       second.on('input', onSecond);
+      completed.on('input', onCompleted);
       try {
         const outcome = await flowApi.run(nodeId, msg, (id: string) => (msgid = id));
-        // The runtime delivers one send's outputs asynchronously: give output 2 its turn.
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (outcome.error === undefined) await done;
         return { ...outcome, ...(got ? { second: got } : {}) };
       } finally {
         second.removeListener('input', onSecond);
+        completed.removeListener('input', onCompleted);
       }
     },
     run(nodeId: string, msg: Msg, onId?: (id: string) => void) {
