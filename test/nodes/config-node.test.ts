@@ -1,8 +1,8 @@
 /** The config node: one SDK client shared by its nodes, destroyed when the flow stops. */
 import assert from 'node:assert/strict';
-import { DescribeTableCommand, DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DescribeTimeToLiveCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { timeToLive } from '../../lib/memory/table-layout';
-import { localConnection, scanMemoryItems, uniqueName } from '../support/memory-table';
+import { localConnection, scanMemoryItems, tableStatus, uniqueName } from '../support/memory-table';
 import type { MemoryConfigNode } from '../../lib/node-red/memory-config';
 import { loadMemoryFlow, startNodeRed, stopNodeRed, unloadFlow } from '../support/node-flow';
 
@@ -60,18 +60,6 @@ describe('config node', () => {
     assert.equal(await tableStatus(tableName), 'missing');
   });
 });
-
-async function tableStatus(tableName: string): Promise<string | undefined> {
-  const connection = localConnection();
-  try {
-    return (await connection.client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus;
-  } catch (error) {
-    if ((error as Error).name === 'ResourceNotFoundException') return 'missing';
-    throw error;
-  } finally {
-    connection.client.destroy();
-  }
-}
 
 async function ttlOf(tableName: string): Promise<unknown> {
   const connection = localConnection();
