@@ -4,22 +4,12 @@
  * as its comment says, and what its debug nodes show.
  */
 import assert from 'node:assert/strict';
-import { readExample, replayExample, type ExampleReplay } from '../support/example-replay';
+import { readExample, replayedExample } from '../support/example-replay';
 import { scanMemoryItems, tableStatus } from '../support/memory-table';
 
 describe('example: basic memory', function () {
   this.timeout(120_000);
-  let replay: ExampleReplay | undefined;
-
-  before(async function () {
-    this.timeout(180_000);
-    replay = await replayExample('basic-memory.json');
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await replay?.stop();
-  });
+  const replay = replayedExample('basic-memory.json');
 
   it('is one tab with a comment and one connection on the AWS credential chain that creates its table, without credentials', () => {
     const example = readExample('basic-memory.json');
@@ -34,7 +24,7 @@ describe('example: basic memory', function () {
   });
 
   it('stores, loads and clears the session "demo" from its buttons, top to bottom', async () => {
-    const { click, tableName } = replay!;
+    const { click, tableName } = replay();
     const hello = 'Hello! Please remember that my favourite colour is green.';
     assert.equal(await tableStatus(tableName), 'missing');
     const stored = JSON.parse(await click('user says hello', 'stored record')) as Record<string, unknown>;

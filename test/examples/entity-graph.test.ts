@@ -3,24 +3,14 @@
  * its buttons clicked top to bottom, and what its debug node shows after each.
  */
 import assert from 'node:assert/strict';
-import { replayExample, type ExampleReplay } from '../support/example-replay';
+import { replayedExample } from '../support/example-replay';
 
 describe('example: entity graph', function () {
   this.timeout(120_000);
-  let replay: ExampleReplay | undefined;
-
-  before(async function () {
-    this.timeout(180_000);
-    replay = await replayExample('entity-graph.json');
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await replay?.stop();
-  });
+  const replay = replayedExample('entity-graph.json');
 
   it('upserts Ana and the Blue Note, links, finds, unlinks and no longer finds them', async () => {
-    const { click, example } = replay!;
+    const { click, example } = replay();
     const shown: Array<Record<string, unknown>> = [];
     // Top to bottom, as the comment says.
     for (const inject of example.filter((n) => n.type === 'inject').sort((a, b) => Number(a['y']) - Number(b['y']))) {

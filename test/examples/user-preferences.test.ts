@@ -3,29 +3,19 @@
  * (test/support/example-replay.ts): its buttons clicked top to bottom, and what its debug node shows.
  */
 import assert from 'node:assert/strict';
-import { readExample, replayExample, type ExampleReplay } from '../support/example-replay';
+import { readExample, replayedExample } from '../support/example-replay';
 
 type Msg = Record<string, unknown>;
 
 describe('example: user preferences', function () {
   this.timeout(120_000);
-  let replay: ExampleReplay | undefined;
-
-  before(async function () {
-    this.timeout(180_000);
-    replay = await replayExample('user-preferences.json');
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await replay?.stop();
-  });
+  const replay = replayedExample('user-preferences.json');
 
   it('sets, merges, gets, deletes and lists the history of ana\'s preferences', async () => {
     const example = readExample('user-preferences.json');
     assert.equal(example.filter((n) => n.type === 'dynamodb-memory-config').length, 1);
     assert.ok(example.some((n) => n.type === 'comment'));
-    const click = async (name: string) => JSON.parse(await replay!.click(name, 'result')) as Msg;
+    const click = async (name: string) => JSON.parse(await replay().click(name, 'result')) as Msg;
     assert.deepEqual((await click('set language = pt'))['preferences'], { language: 'pt' });
     const merged = await click('merge theme, units');
     assert.deepEqual(merged['preferences'], { language: 'pt', theme: 'dark', units: { temperature: 'C', distance: 'km' } });

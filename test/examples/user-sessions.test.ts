@@ -3,27 +3,17 @@
  * (test/support/example-replay.ts): its buttons clicked top to bottom, and what its debug nodes show.
  */
 import assert from 'node:assert/strict';
-import { readExample, replayExample, type ExampleReplay } from '../support/example-replay';
+import { readExample, replayedExample } from '../support/example-replay';
 
 type Msg = Record<string, unknown>;
 
 describe("example: a user's sessions", function () {
   this.timeout(120_000);
-  let replay: ExampleReplay | undefined;
-
-  before(async function () {
-    this.timeout(180_000);
-    replay = await replayExample('user-sessions.json');
-  });
-
-  after(async function () {
-    this.timeout(60_000);
-    await replay?.stop();
-  });
+  const replay = replayedExample('user-sessions.json');
 
   it("lists ana's sessions newest first, then forgets her", async () => {
     assert.ok(readExample('user-sessions.json').some((n) => n.type === 'comment'));
-    const click = async (inject: string, debug: string) => JSON.parse(await replay!.click(inject, debug)) as unknown;
+    const click = async (inject: string, debug: string) => JSON.parse(await replay().click(inject, debug)) as unknown;
     await click('ana chats on monday', 'stored');
     await click('ana chats on friday', 'stored');
     const listed = (await click("list ana's sessions", 'sessions')) as Msg[];

@@ -67,3 +67,17 @@ export async function replayExample(file: string): Promise<ExampleReplay> {
     },
   };
 }
+
+/** The replay of `file` for the tests of the calling describe block: started before them, stopped after. */
+export function replayedExample(file: string): () => ExampleReplay {
+  let replay: ExampleReplay | undefined;
+  before(async function () {
+    this.timeout(180_000);
+    replay = await replayExample(file);
+  });
+  after(async function () {
+    this.timeout(60_000);
+    await replay?.stop();
+  });
+  return () => replay!;
+}
