@@ -226,3 +226,21 @@ export const importRequestSchema = {
 
 export type ImportRequest = FromSchema<typeof importRequestSchema>;
 export const parseImportRequest = parser(importRequestSchema);
+
+/**
+ * What the transfer node's import takes in msg.payload: one part, or an array of parts (a whole
+ * export, as a join node or a JSON file holds it), each validated before any is written.
+ */
+export const importMsgSchema = {
+  type: 'object',
+  required: ['payload'],
+  properties: {
+    payload: {
+      anyOf: [exportPartSchema, { type: 'array', minItems: 1, maxItems: 100000, items: exportPartSchema, errorText: 'input.export-parts' }],
+      errorText: 'input.export-parts',
+    },
+    userId: field.id,
+  },
+} as const;
+
+export const parseImportMsg = parser(importMsgSchema);
