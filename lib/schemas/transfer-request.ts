@@ -161,7 +161,7 @@ export const exportPartSchema = {
     /** 0, 1, 2, … in the order the export made them. */
     part: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, errorText: 'input.whole-number' },
     /** True on the export's last part only. */
-    last: { type: 'boolean', errorText: 'input.one-of' },
+    last: { type: 'boolean', enum: [true, false], errorText: 'input.one-of' },
     /** The user marker (when the user first stored a message); in the first part. */
     user: {
       type: 'object',
