@@ -45,6 +45,9 @@ export const inputTexts = {
   'input.preference-values': '__field__: must be an object of at least one preference key and its value',
   'input.page-cursor': '__field__: must be the cursor returned by the previous page',
   'input.listing-cursor': '__field__: must be the cursor a previous listing returned',
+  'input.records': '__field__: must be an array of at most __maxItems__ records',
+  'input.iso-time': '__field__: must be an ISO 8601 date-time string',
+  'input.export-parts': '__field__: must be a part of a user export, or an array of them',
   // What may be stored as JSON (json-safety.ts); `__path__` is inside the field, "value" for all of it
   'input.json-number': '__field__: __path__ is __number__, which DynamoDB cannot store',
   'input.json-type': '__field__: __path__ is a __type__, which is not JSON',

@@ -11,6 +11,7 @@ import type { HistoryRequest } from '../schemas/history-request';
 import type { SessionsRequest } from '../schemas/sessions-request';
 import type { StoreRequest } from '../schemas/store-request';
 import type { SummaryRequest } from '../schemas/summary-request';
+import { parseImportRequest, type ExportPart, type ExportRequest } from '../schemas/transfer-request';
 import type { ContextResult, StoredSummary } from './context-builder';
 import { clearSession, type ClearResult } from './erasure';
 import { ForgetJobs, type ForgetJob, type ForgetJobsOptions } from './forget-job';
@@ -25,6 +26,8 @@ import { storeMessages } from './store-messages';
 import { SessionExpiries } from './session-expiry';
 import { TableCounters, type TableStats } from './table-counters';
 import type { TableHandle } from './table-handle';
+import { exportUser } from './user-export';
+import { importUser, type ImportResult } from './user-import';
 import { listSessions, sessionStats, type SessionPage, type SessionStats } from './user-sessions';
 
 export type { ClearResult } from './erasure';
@@ -36,6 +39,7 @@ export interface ForgetResult {
   items: number;
 }
 export type { TableStats } from './table-counters';
+export type { ImportResult } from './user-import';
 export type { SessionPage, SessionStats, SessionSummary } from './user-sessions';
 
 export interface ChatMemoryOptions {
@@ -141,6 +145,24 @@ export class ChatMemory {
   async forgetUser(request: ForgetRequest): Promise<ForgetResult> {
     const { deleted, items } = await (await this.startForgetUser(request)).finished;
     return { deleted, items };
+  }
+
+  /**
+   * Everything this pack keeps about the user (sessions with messages and summaries, preferences
+   * with their history, the user's graph), as parts of the export format (docs/export-format.md),
+   * each read when the caller asks for the next. Expired items are left out.
+   */
+  exportUser(request: ExportRequest): AsyncGenerator<ExportPart> {
+    return exportUser(this.table, request);
+  }
+
+  /**
+   * Writes one export part into this table, as its user or as `request.userId`. The part is checked
+   * whole (its schema here, then keys, sizes and session owners) before anything is written, and
+   * importing it again writes nothing new.
+   */
+  async importUser(request: { part: unknown; userId?: string }): Promise<ImportResult> {
+    return importUser(this.table, (change) => this.counters.add(change), parseImportRequest(request));
   }
 
   /**

@@ -106,7 +106,8 @@ export class Preferences {
   async set(request: PreferenceSetRequest): Promise<ChangeResult> {
     this.assertFits(request.userId, request.key, request.value);
     await this.change(request.userId, request.key, { value: request.value });
-    return { preferences: await this.current(request.userId), changed: 1 };
+    // change() has just checked that the user is not being forgotten.
+    return { preferences: await this.stored(request.userId), changed: 1 };
   }
 
   /**
@@ -117,7 +118,7 @@ export class Preferences {
     const entries = Object.entries(request.values as Record<string, unknown>);
     for (const [k, value] of entries) this.assertFits(request.userId, k, value);
     await inParallel(entries, keysInFlight, ([k, value]) => this.change(request.userId, k, { value }));
-    return { preferences: await this.current(request.userId), changed: entries.length };
+    return { preferences: await this.stored(request.userId), changed: entries.length };
   }
 
   /** Deletes one key, or every key of the user, each with an audit entry. */
