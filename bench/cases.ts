@@ -2,6 +2,7 @@
  * Each case measured on both sides in the same run, in interleaved rounds (ours, raw, raw…, then
  * rotated), on the same DynamoDB Local.
  */
+import type { ForgetSizes } from './forget-user';
 import { sampleText, seedSession, type Engine } from './engine';
 import { nodeClear, nodeContext, nodeHistory, nodeStore } from './node-cases';
 import { runMemoryCase } from './memory-case';
@@ -10,7 +11,7 @@ import { rawClear, rawClearParallelism, rawHistory, rawParallelWrites, rawPut, r
 import { ms, row, type Row } from './report';
 import { interleaved, median, throughput, timed } from './stats';
 
-export interface Sizes {
+export interface Sizes extends ForgetSizes {
   storeRounds: number;
   storePerRound: number;
   throughputRounds: number;

@@ -17,6 +17,7 @@ import { join } from 'node:path';
 import { clearSession, concurrentThroughput, contextBuild, flatHistory, memoryGrowth, storeOverhead, type Sizes } from './cases';
 import { startEngine } from './engine';
 import { startNodeRuntime, stopNodeRed } from './node-runtime';
+import { forgetAtScale } from './forget-user';
 import { peerComparison } from './peer-cases';
 import { table, writeResults, type Row } from './report';
 
@@ -28,6 +29,7 @@ const quickSizes: Sizes = {
   memoryMessages: 1_500,
   contextMessages: 10_000, contextRounds: 4, contextPerRound: 10,
   peerSessions: 4, peerStoresPerSession: 4, peerLoadsPerStore: 2,
+  forgetMessages: 10_000, forgetSessions: 20,
 };
 const fullSizes: Sizes = {
   storeRounds: 10, storePerRound: 200,
@@ -37,6 +39,7 @@ const fullSizes: Sizes = {
   memoryMessages: 100_000,
   contextMessages: 100_000, contextRounds: 8, contextPerRound: 25,
   peerSessions: 13, peerStoresPerSession: 8, peerLoadsPerStore: 2,
+  forgetMessages: 100_000, forgetSessions: 20,
 };
 
 const only = (name: string) => {
@@ -81,6 +84,7 @@ async function main() {
     await step('history', () => flatHistory(engine, runtime, sizes, log));
     await step('context', () => contextBuild(engine, runtime, sizes, log));
     await step('peer', () => peerComparison(engine, runtime, sizes, log));
+    await step('forget', () => forgetAtScale(engine, sizes, log));
   } finally {
     await runtime.stop();
     await stopNodeRed();

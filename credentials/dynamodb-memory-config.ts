@@ -46,6 +46,7 @@ export = function register(RED: NodeAPI): void {
       tableName,
       ...(defaultTtlDays !== undefined ? { defaultTtlDays } : {}),
     });
+    node.forgetJobs = memory.forgetJobs;
     const inFlight = new WorkInFlight();
     node.track = (work) => inFlight.track(work);
     let ready: Promise<ChatMemory> | undefined;
@@ -59,6 +60,9 @@ export = function register(RED: NodeAPI): void {
       );
       return ready;
     };
+    // A forget that a stop or a crash interrupted goes on here (any process on the table may take it).
+    // The table may not exist yet, or the connection not work: the next forget msg resumes it then.
+    node.startup = node.memory().then((started) => started.forgetJobs.resumeUnfinished()).then(() => undefined, () => undefined);
     node.on('close', (_removed: boolean, done: () => void) => {
       const destroy = () => {
         connection.client.destroy();

@@ -53,6 +53,9 @@ export const inputTexts = {
   'input.reply-error': 'the model service answered with an error, not a reply: __reason__; nothing was stored',
   'input.page-cursor': '__field__: must be the cursor returned by the previous page',
   'input.listing-cursor': '__field__: must be the cursor a previous listing returned',
+  'input.records': '__field__: must be an array of at most __maxItems__ records',
+  'input.iso-time': '__field__: must be an ISO 8601 date-time string',
+  'input.export-parts': '__field__: must be a part of a user export, or an array of them',
   // What may be stored as JSON (json-safety.ts); `__path__` is inside the field, "value" for all of it
   'input.json-number': '__field__: __path__ is __number__, which DynamoDB cannot store',
   'input.json-type': '__field__: __path__ is a __type__, which is not JSON',
@@ -62,6 +65,8 @@ export const inputTexts = {
   // Found out while doing the work
   'input.no-connection': 'no DynamoDB memory connection is set: open the node and choose one',
   'input.user-required': 'userId is required: this connection requires a user in every msg; nothing was read or written',
+  'input.user-being-forgotten': 'user "__userId__" is being forgotten: their data can no longer be read or written; nothing was read or written',
+  'input.session-being-forgotten': 'session "__sessionId__" is being forgotten with its user: it can no longer be read or written; nothing was read or written',
   'input.not-a-time': '"__instant__" is not a time',
   'input.valid-to-before-from': 'validTo (__validTo__) must be later than validFrom (__validFrom__); nothing was written',
   'input.since-after-until': 'since (__since__) is later than until (__until__); nothing was read',

@@ -11,8 +11,11 @@ import type { HistoryRequest } from '../schemas/history-request';
 import type { SessionsRequest } from '../schemas/sessions-request';
 import type { StoreRequest } from '../schemas/store-request';
 import type { SummaryRequest } from '../schemas/summary-request';
+import { parseImportRequest, type ExportPart, type ExportRequest } from '../schemas/transfer-request';
 import type { ContextResult, StoredSummary } from './context-builder';
-import { clearSession, forgetUser, type ClearResult, type ForgetResult } from './erasure';
+import { clearSession, type ClearResult } from './erasure';
+import { ForgetJobs, type ForgetJob, type ForgetJobsOptions } from './forget-job';
+import type { CountsByKind } from './partition-delete';
 import { MemoryGraph } from './graph';
 import { history } from './message-history';
 import { messageWrites, type MessageRecord } from './message-record';
@@ -20,12 +23,23 @@ import { Preferences } from './preferences';
 import { sessionContext } from './session-context';
 import { storeSummary, summary } from './session-summary';
 import { storeMessages } from './store-messages';
+import { SessionExpiries } from './session-expiry';
 import { TableCounters, type TableStats } from './table-counters';
 import type { TableHandle } from './table-handle';
+import { exportUser } from './user-export';
+import { importUser, type ImportResult } from './user-import';
 import { listSessions, sessionStats, type SessionPage, type SessionStats } from './user-sessions';
 
-export type { ClearResult, ForgetResult } from './erasure';
+export type { ClearResult } from './erasure';
+export type { ForgetJob, ForgetListener, ForgetProgress } from './forget-job';
+
+export interface ForgetResult {
+  /** Items deleted by kind (message, message-id, session, summary, user, preference, preference-change, entity, edge-out, edge-in). */
+  deleted: CountsByKind;
+  items: number;
+}
 export type { TableStats } from './table-counters';
+export type { ImportResult } from './user-import';
 export type { SessionPage, SessionStats, SessionSummary } from './user-sessions';
 
 export interface ChatMemoryOptions {
@@ -37,6 +51,8 @@ export interface ChatMemoryOptions {
   statsFlushAfterMs?: number;
   /** The clock, for tests. */
   now?: () => number;
+  /** Forget jobs' lease and progress interval (forget-job.ts). */
+  forgetJobs?: ForgetJobsOptions;
 }
 
 export class ChatMemory {
@@ -44,10 +60,13 @@ export class ChatMemory {
   private readonly table: TableHandle;
   private readonly defaultTtlDays: number | undefined;
   private readonly counters: TableCounters;
+  private readonly expiries = new SessionExpiries();
   /** The users' preferences (get, set, merge, delete, history) on the same table. */
   readonly preferences: Preferences;
   /** The entity graph in the same table (see graph.ts). */
   readonly graph: MemoryGraph;
+  /** Forgetting users in the background, resumably (see forget-job.ts). */
+  readonly forgetJobs: ForgetJobs;
 
   constructor(options: ChatMemoryOptions) {
     this.tableName = options.tableName;
@@ -60,6 +79,7 @@ export class ChatMemory {
     });
     this.preferences = new Preferences(this.table);
     this.graph = new MemoryGraph(this.table);
+    this.forgetJobs = new ForgetJobs(this.table, this.counters, options.forgetJobs);
   }
 
   /** Stores the payload's message(s) in order; returns what was stored (see MessageRecord.duplicate). */
@@ -68,7 +88,7 @@ export class ChatMemory {
     const ttlDays = request.ttlDays ?? this.defaultTtlDays;
     const expiresAt = ttlDays === undefined ? undefined : Math.floor(nowMs / 1000 + ttlDays * 86400);
     return storeMessages(
-      { ...this.table, sessionId: request.sessionId, userId: request.userId, expiresAt, counted: (change) => this.counters.add(change) },
+      { ...this.table, sessionId: request.sessionId, userId: request.userId, expiresAt, expiries: this.expiries, counted: (change) => this.counters.add(change) },
       messageWrites(request, nowMs, expiresAt),
     );
   }
@@ -113,13 +133,44 @@ export class ChatMemory {
     return listSessions(this.table, request);
   }
 
-  /** Deletes everything this pack keeps for a user; running it again after an interruption finishes the job. */
-  forgetUser(request: ForgetRequest): Promise<ForgetResult> {
-    return forgetUser(this.table, this.counters, request);
+  /**
+   * Starts forgetting everything this pack keeps for a user, or joins the job that runs: resolves
+   * once nothing of the user can be read, and the deletion goes on (forget-job.ts).
+   */
+  startForgetUser(request: ForgetRequest): Promise<ForgetJob> {
+    return this.forgetJobs.start(request.userId);
   }
 
-  /** Writes what the table's statistics still hold in memory; call before dropping the client. */
-  close(): Promise<void> {
-    return this.counters.flush();
+  /** Forgets everything this pack keeps for a user and resolves when it is all deleted. */
+  async forgetUser(request: ForgetRequest): Promise<ForgetResult> {
+    const { deleted, items } = await (await this.startForgetUser(request)).finished;
+    return { deleted, items };
+  }
+
+  /**
+   * Everything this pack keeps about the user (sessions with messages and summaries, preferences
+   * with their history, the user's graph), as parts of the export format (docs/export-format.md),
+   * each read when the caller asks for the next. Expired items are left out.
+   */
+  exportUser(request: ExportRequest): AsyncGenerator<ExportPart> {
+    return exportUser(this.table, request);
+  }
+
+  /**
+   * Writes one export part into this table, as its user or as `request.userId`. The part is checked
+   * whole (its schema here, then keys, sizes and session owners) before anything is written, and
+   * importing it again writes nothing new.
+   */
+  async importUser(request: { part: unknown; userId?: string }): Promise<ImportResult> {
+    return importUser(this.table, (change) => this.counters.add(change), parseImportRequest(request));
+  }
+
+  /**
+   * Pauses the forget jobs this process runs (they resume later) and writes what the table's
+   * statistics still hold in memory; call before dropping the client.
+   */
+  async close(): Promise<void> {
+    await this.forgetJobs.close();
+    await this.counters.flush();
   }
 }

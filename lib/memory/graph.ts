@@ -29,6 +29,7 @@ import { EntityNotFoundError, MemoryInputError } from '../errors/input-errors';
 import { itemBytes, maxItemBytes } from './item-size';
 import { pageCursor, queryPages } from './query-pages';
 import { backoff, maxRetries } from './retry';
+import { assertNotForgotten } from './session-owner';
 import { attribute, key, prefix, userIndex, type GraphScope } from './table-layout';
 import { transactionCancellation } from './transaction-cancellation';
 
@@ -169,6 +170,7 @@ export class MemoryGraph {
    * conditioned on the version read, retried if another writer came in between.
    */
   async upsertEntity(scope: GraphScope, request: EntityRequest): Promise<EntityRecord> {
+    await this.notForgotten(scope);
     const entityKey = key.entity(scope, request.id);
     for (let attempt = 0; ; attempt++) {
       const { Item: stored } = await this.documents.send(
@@ -209,6 +211,7 @@ export class MemoryGraph {
    * Put out, Put in, ConditionCheck of each entity.
    */
   async link(scope: GraphScope, request: LinkRequest): Promise<EdgeRecord> {
+    await this.notForgotten(scope);
     const { source, relation, target } = request;
     const nowIso = iso(this.now());
     const validFrom = request.validFrom === undefined ? nowIso : iso(request.validFrom);
@@ -260,6 +263,7 @@ export class MemoryGraph {
    * one TransactWriteItems (two Updates or two Deletes, each conditioned on the item existing).
    */
   async unlink(scope: GraphScope, request: UnlinkRequest, mode: UnlinkMode = 'close'): Promise<UnlinkResult> {
+    await this.notForgotten(scope);
     const { source, relation, target } = request;
     const keys = [key.edgeOut(scope, source, relation, target), key.edgeIn(scope, source, relation, target)];
     const nowIso = iso(this.now());
@@ -304,7 +308,7 @@ export class MemoryGraph {
     const at = iso(request.at ?? this.now());
     const limit = request.limit ?? defaultNeighbourLimit;
     const directions: Array<'out' | 'in'> = request.direction === 'out' || request.direction === 'in' ? [request.direction] : ['out', 'in'];
-    const lists = await Promise.all(directions.map((d) => this.validEdges(scope, d, request.id, request.relation, at, limit)));
+    const [, ...lists] = await Promise.all([this.notForgotten(scope), ...directions.map((d) => this.validEdges(scope, d, request.id, request.relation, at, limit))]);
     const edges = lists.flat();
     const ids = [...new Set(edges.map((e) => (e.direction === 'out' ? e.target : e.source)))];
     return { id: request.id, at, edges, entities: await this.entities(scope, ids) };
@@ -326,10 +330,13 @@ export class MemoryGraph {
       ExpressionAttributeValues: { ':pk': key.graphPartition(scope), ':prefix': prefix.edgeOut, ':at': when },
       Limit: limit,
     }, { nextLimit: () => limit - edges.length });
-    for await (const page of pages) {
-      edges.push(...(page.Items ?? []).map(edgeFromItem));
-      if (edges.length >= limit) break;
-    }
+    const read = async () => {
+      for await (const page of pages) {
+        edges.push(...(page.Items ?? []).map(edgeFromItem));
+        if (edges.length >= limit) break;
+      }
+    };
+    await Promise.all([this.notForgotten(scope), read()]);
     return edges;
   }
 
@@ -341,7 +348,7 @@ export class MemoryGraph {
     const indexKey = key.relationIndex(scope, request.relation);
     const fixedKeys = { [attribute.partitionKey]: key.graphPartition(scope), [attribute.gsi1PartitionKey]: indexKey };
     const startKey = request.cursor === undefined ? undefined : pageCursor.decode(request.cursor, fixedKeys, relationCursorKeys);
-    const page = await this.documents.send(
+    const [, page] = await Promise.all([this.notForgotten(scope), this.documents.send(
       new QueryCommand({
         TableName: this.tableName,
         IndexName: userIndex,
@@ -352,7 +359,7 @@ export class MemoryGraph {
         Limit: request.limit ?? defaultRelationsLimit,
         ...(startKey ? { ExclusiveStartKey: startKey } : {}),
       }),
-    );
+    )]);
     const last = page.LastEvaluatedKey;
     return {
       relation: request.relation,
@@ -394,6 +401,11 @@ export class MemoryGraph {
   }
 
   /** The entities with these ids that exist, in the ids' order (BatchGetItem, 100 a call). */
+  /** A user's graph is refused once the user is being forgotten; a named graph belongs to no user. */
+  private async notForgotten(scope: GraphScope): Promise<void> {
+    if ('userId' in scope) await assertNotForgotten({ documents: this.documents, tableName: this.tableName, now: this.now }, scope.userId);
+  }
+
   private async entities(scope: GraphScope, ids: string[]): Promise<EntityRecord[]> {
     const found = new Map<string, EntityRecord>();
     for (let i = 0; i < ids.length; i += batchGetSize) {

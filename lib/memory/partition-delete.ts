@@ -16,6 +16,11 @@ export interface PartitionDelete {
   pk: string;
   /** Sort keys to leave for the caller to delete last (a session item, so an interrupted clear stays visible). */
   deferred?: (sk: string) => boolean;
+  /**
+   * Told what each page deleted, once its deletes are done: for counters that stay right at every
+   * step, and for progress. Throwing from it stops the deletion there.
+   */
+  onPage?: (counts: CountsByKind) => void | Promise<void>;
 }
 
 export function addCounts(into: CountsByKind, from: CountsByKind): CountsByKind {
@@ -25,7 +30,7 @@ export function addCounts(into: CountsByKind, from: CountsByKind): CountsByKind 
 
 /** Deletes the partition's items; returns the counts by kind and the deferred keys it found. */
 export async function deletePartition(request: PartitionDelete): Promise<{ counts: CountsByKind; deferredKeys: Record<string, unknown>[] }> {
-  const { documents, tableName, pk, deferred } = request;
+  const { documents, tableName, pk, deferred, onPage } = request;
   const counts: CountsByKind = {};
   const deferredKeys: Record<string, unknown>[] = [];
   const pages = queryPages(documents, {
@@ -40,6 +45,7 @@ export async function deletePartition(request: PartitionDelete): Promise<{ count
   while (!result.done) {
     const page = result.value;
     const keys: Record<string, unknown>[] = [];
+    const pageCounts: CountsByKind = {};
     for (const item of page.Items ?? []) {
       const itemKey = { [attribute.partitionKey]: item[attribute.partitionKey], [attribute.sortKey]: item[attribute.sortKey] };
       if (deferred?.(String(item[attribute.sortKey]))) {
@@ -48,11 +54,13 @@ export async function deletePartition(request: PartitionDelete): Promise<{ count
       }
       keys.push(itemKey);
       const kind = String(item['kind'] ?? 'other');
-      counts[kind] = (counts[kind] ?? 0) + 1;
+      pageCounts[kind] = (pageCounts[kind] ?? 0) + 1;
     }
     // The next page is read while this page's deletes run: it starts after this page's last key, so
     // the deletes cannot change it, and the Query no longer waits behind the BatchWrite calls.
     [, result] = await Promise.all([batchWrite(documents, tableName, keys.map((Key) => ({ DeleteRequest: { Key } }))), pages.next()]);
+    addCounts(counts, pageCounts);
+    await onPage?.(pageCounts);
   }
   return { counts, deferredKeys };
 }

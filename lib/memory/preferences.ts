@@ -23,6 +23,8 @@ import { MemoryInputError } from '../errors/input-errors';
 import { itemBytes, maxItemBytes } from './item-size';
 import { nextMessageUlid } from './message-ids';
 import { queryPages } from './query-pages';
+import { assertNotForgotten, readAsUser } from './session-owner';
+import type { TableHandle } from './table-handle';
 import { inParallel } from './in-parallel';
 import { backoff, maxRetries } from './retry';
 import { attribute, key, prefix } from './table-layout';
@@ -104,7 +106,8 @@ export class Preferences {
   async set(request: PreferenceSetRequest): Promise<ChangeResult> {
     this.assertFits(request.userId, request.key, request.value);
     await this.change(request.userId, request.key, { value: request.value });
-    return { preferences: await this.current(request.userId), changed: 1 };
+    // change() has just checked that the user is not being forgotten.
+    return { preferences: await this.stored(request.userId), changed: 1 };
   }
 
   /**
@@ -115,7 +118,7 @@ export class Preferences {
     const entries = Object.entries(request.values as Record<string, unknown>);
     for (const [k, value] of entries) this.assertFits(request.userId, k, value);
     await inParallel(entries, keysInFlight, ([k, value]) => this.change(request.userId, k, { value }));
-    return { preferences: await this.current(request.userId), changed: entries.length };
+    return { preferences: await this.stored(request.userId), changed: entries.length };
   }
 
   /** Deletes one key, or every key of the user, each with an audit entry. */
@@ -163,7 +166,15 @@ export class Preferences {
   }
 
   /** The user's preferences: one Query of the `PREF#` items (paginated). */
-  private async current(userId: string): Promise<PreferenceValues> {
+  private current(userId: string): Promise<PreferenceValues> {
+    return readAsUser(this.table(), userId, () => this.stored(userId));
+  }
+
+  private table(): TableHandle {
+    return { documents: this.documents, tableName: this.tableName, now: this.now };
+  }
+
+  private async stored(userId: string): Promise<PreferenceValues> {
     const entries: Array<[string, unknown]> = [];
     const pages = queryPages(this.documents, {
       TableName: this.tableName,
@@ -235,9 +246,10 @@ export class Preferences {
   private async change(userId: string, preferenceKey: string, next: { value: unknown } | undefined): Promise<boolean> {
     const itemKey = key.preference(userId, preferenceKey);
     for (let attempt = 0; ; attempt++) {
-      const { Item: current } = await this.documents.send(
-        new GetCommand({ TableName: this.tableName, Key: itemKey, ConsistentRead: true }),
-      );
+      const [{ Item: current }] = await Promise.all([
+        this.documents.send(new GetCommand({ TableName: this.tableName, Key: itemKey, ConsistentRead: true })),
+        assertNotForgotten(this.table(), userId),
+      ]);
       if (!current && !next) return false;
       // The entry's ULID is made after the read, so a change that saw another's result sorts after it.
       const nowMs = this.now();

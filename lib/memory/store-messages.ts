@@ -7,12 +7,14 @@
  * given messageId is guarded by its own item.
  */
 import { GetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-import { SessionOwnershipError } from '../errors/input-errors';
+import { MemoryInputError, SessionOwnershipError } from '../errors/input-errors';
 import { recordFromItem, type MessageRecord, type MessageWrite } from './message-record';
 import { backoff, maxRetries } from './retry';
 import type { CountChange } from './table-counters';
 import { transactionCancellation } from './transaction-cancellation';
-import { key } from './table-layout';
+import { assertNotForgotten } from './session-owner';
+import { expiryUpdate, modeFor, sessionExpiresAt, type ExpiryMode, type SessionExpiries } from './session-expiry';
+import { attribute, key } from './table-layout';
 import { updateExpression } from './update-expression';
 
 /** DynamoDB's limits for one TransactWriteItems call. */
@@ -24,7 +26,10 @@ export interface StoreContext {
   tableName: string;
   sessionId: string;
   userId: string | undefined;
+  /** The messages' expiry (epoch seconds; none: they never expire). */
   expiresAt: number | undefined;
+  /** The session items' expiries this process saw (session-expiry.ts). */
+  expiries: SessionExpiries;
   /** Told what each applied transaction changed, for the table's statistics. */
   counted: (change: CountChange) => void;
 }
@@ -51,9 +56,11 @@ async function novelty(context: StoreContext): Promise<Novelty> {
   );
   const sessionNew = session.Item === undefined;
   if (userId === undefined || (!sessionNew && session.Item!['userId'] !== undefined)) return { session: sessionNew, user: false };
-  const marker = await documents.send(
-    new GetCommand({ TableName: tableName, Key: key.userMarker(userId), ProjectionExpression: 'pk', ConsistentRead: true }),
-  );
+  // A user being forgotten starts no session and claims none (forget-job.ts).
+  const [marker] = await Promise.all([
+    documents.send(new GetCommand({ TableName: tableName, Key: key.userMarker(userId), ProjectionExpression: 'pk', ConsistentRead: true })),
+    assertNotForgotten({ documents, tableName, now: Date.now }, userId),
+  ]);
   return { session: sessionNew, user: marker.Item === undefined, claim: !sessionNew };
 }
 
@@ -82,8 +89,11 @@ function transactionChunks(writes: MessageWrite[]): MessageWrite[][] {
   return chunks;
 }
 
-function sessionUpdate(context: StoreContext, writes: MessageWrite[], isNew: Novelty) {
+function sessionUpdate(context: StoreContext, writes: MessageWrite[], isNew: Novelty, expiry: ExpiryMode) {
   const lastActivityAt = writes[writes.length - 1]!.record.createdAt;
+  const target = sessionExpiresAt(context.expiresAt);
+  // A store into an existing session may only lengthen its life (session-expiry.ts); a new one starts it.
+  const lifetime = target === undefined || isNew.session ? undefined : expiryUpdate(expiry, target);
   // What a session item keeps from its first store (and an owner from the store that claims it) is
   // written only then: the common store, into a session that is already this user's, updates no
   // more than it changes, a shorter expression for DynamoDB to evaluate on every store.
@@ -93,7 +103,8 @@ function sessionUpdate(context: StoreContext, writes: MessageWrite[], isNew: Nov
       ...(isNew.session ? { kind: 'session', sessionId: context.sessionId } : {}),
       lastActivityAt,
       gsi1sk: key.userSessionsSort(lastActivityAt),
-      ...(context.expiresAt !== undefined ? { expiresAt: context.expiresAt } : {}),
+      ...(isNew.session && target !== undefined ? { expiresAt: target } : {}),
+      ...lifetime?.set,
     },
     setIfNotExists: {
       ...(isNew.session ? { createdAt: writes[0]!.record.createdAt } : {}),
@@ -102,7 +113,8 @@ function sessionUpdate(context: StoreContext, writes: MessageWrite[], isNew: Nov
         : {}),
     },
     add: { messageCount: writes.length, tokens: writes.reduce((sum, w) => sum + w.tokens, 0) },
-    ...(context.expiresAt === undefined ? { remove: ['expiresAt'] } : {}),
+    // A message that never expires makes its session never expire.
+    ...(target === undefined && !isNew.session ? { remove: ['expiresAt'] } : {}),
   });
   if (isNew.session) {
     // Counted as a new session: only if it still is one when the transaction runs.
@@ -112,28 +124,33 @@ function sessionUpdate(context: StoreContext, writes: MessageWrite[], isNew: Nov
       ExpressionAttributeNames: { ...expression.ExpressionAttributeNames, '#created': 'createdAt' },
     };
   }
-  // Optimistic: the session exists (and, with a user, is that user's already); or, once read, it
-  // exists without an owner and this write claims it. When that does not hold, the old item comes
-  // back with the cancellation, and tells a new session, an unowned one, and another user's apart.
-  const names = { ...expression.ExpressionAttributeNames, '#created': 'createdAt' };
-  if (context.userId === undefined) {
-    return { ...expression, ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const, ConditionExpression: 'attribute_exists(#created)', ExpressionAttributeNames: names };
+  // Optimistic: the session exists (and, with a user, is that user's already), and its expiry is as
+  // guessed; or, once read, it exists without an owner and this write claims it. When that does not
+  // hold, the old item comes back with the cancellation, and tells a new session, an unowned one,
+  // another user's and the session's expiry apart.
+  const conditions = ['attribute_exists(#created)', 'attribute_not_exists(#forgetting)'];
+  const names: Record<string, string> = { ...expression.ExpressionAttributeNames, '#created': 'createdAt', '#forgetting': 'forgetting', ...lifetime?.names };
+  const values: Record<string, unknown> = { ...expression.ExpressionAttributeValues, ...lifetime?.values };
+  if (context.userId !== undefined) {
+    names['#owner'] = 'userId';
+    if (isNew.claim) conditions.push('attribute_not_exists(#owner)');
+    else {
+      conditions.push('#owner = :owner');
+      values[':owner'] = context.userId;
+    }
   }
+  if (lifetime) conditions.push(lifetime.condition);
   return {
     ...expression,
     ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-    ExpressionAttributeNames: { ...names, '#owner': 'userId' },
-    ...(isNew.claim
-      ? { ConditionExpression: 'attribute_exists(#created) AND attribute_not_exists(#owner)' }
-      : {
-          ConditionExpression: 'attribute_exists(#created) AND #owner = :owner',
-          ExpressionAttributeValues: { ...expression.ExpressionAttributeValues, ':owner': context.userId },
-        }),
+    ConditionExpression: conditions.join(' AND '),
+    ExpressionAttributeNames: names,
+    ...(Object.keys(values).length ? { ExpressionAttributeValues: values } : {}),
   };
 }
 
 /** Messages (and guards), the user marker when the user is new, the session item last. */
-function transaction(context: StoreContext, writes: MessageWrite[], isNew: Novelty) {
+function transaction(context: StoreContext, writes: MessageWrite[], isNew: Novelty, expiry: ExpiryMode) {
   const { tableName } = context;
   const notThere = 'attribute_not_exists(pk)';
   const marker = { ...key.userMarker(context.userId ?? ''), kind: 'user', userId: context.userId, createdAt: writes[0]!.record.createdAt };
@@ -144,7 +161,7 @@ function transaction(context: StoreContext, writes: MessageWrite[], isNew: Novel
         ...(write.guard ? [{ Put: { TableName: tableName, Item: write.guard, ConditionExpression: notThere } }] : []),
       ]),
       ...(isNew.user ? [{ Put: { TableName: tableName, Item: marker, ConditionExpression: notThere } }] : []),
-      { Update: { TableName: tableName, Key: key.session(context.sessionId), ...sessionUpdate(context, writes, isNew) } },
+      { Update: { TableName: tableName, Key: key.session(context.sessionId), ...sessionUpdate(context, writes, isNew, expiry) } },
     ],
   });
 }
@@ -173,10 +190,13 @@ async function writeChunk(context: StoreContext, chunk: MessageWrite[]): Promise
   let pending = chunk;
   // Most stores go to a session that exists: try that first, and read only when it turns out new.
   let isNew: Novelty = { session: false, user: false };
+  const target = sessionExpiresAt(context.expiresAt);
+  let expiry: ExpiryMode = target === undefined ? 'raise' : context.expiries.modeFor(context.sessionId, target);
   for (let attempt = 0; pending.length > 0; attempt++) {
     try {
-      await context.documents.send(transaction(context, pending, isNew));
+      await context.documents.send(transaction(context, pending, isNew, expiry));
       context.counted(countChange(pending, isNew));
+      if (isNew.session || expiry === 'raise') context.expiries.remember(context.sessionId, target);
       return duplicates;
     } catch (error) {
       const cancellation = transactionCancellation(error);
@@ -184,9 +204,24 @@ async function writeChunk(context: StoreContext, chunk: MessageWrite[]): Promise
       const reasons = cancellation.codes;
       const markerFailed = isNew.user && reasons.at(-2) === 'ConditionalCheckFailed';
       const sessionFailed = reasons.at(-1) === 'ConditionalCheckFailed';
-      const owner = cancellation.reasons.at(-1)?.oldItem?.['userId']?.S;
-      if (sessionFailed && !isNew.session && owner !== undefined && owner !== context.userId) {
+      const oldSession = cancellation.reasons.at(-1)?.oldItem;
+      const owner = oldSession?.['userId']?.S;
+      if (sessionFailed && !isNew.session && context.userId !== undefined && owner !== undefined && owner !== context.userId) {
         throw new SessionOwnershipError(context.sessionId);
+      }
+      if (sessionFailed && !isNew.session && oldSession?.['forgetting'] !== undefined) {
+        throw new MemoryInputError('input.session-being-forgotten', { sessionId: context.sessionId });
+      }
+      if (sessionFailed && !isNew.session && oldSession?.['createdAt'] !== undefined && target !== undefined) {
+        // The session exists and is this user's (or nobody's): the guess about its expiry may be what failed.
+        const stored = oldSession[attribute.expiresAt]?.N;
+        const storedExpiry = stored === undefined ? undefined : Number(stored);
+        context.expiries.remember(context.sessionId, storedExpiry);
+        const fitting = modeFor(storedExpiry, target);
+        if (fitting !== expiry && attempt < maxRetries) {
+          expiry = fitting;
+          continue;
+        }
       }
       if (sessionFailed || markerFailed) {
         // The session is new or unowned, or another writer started it or the user first: read, and

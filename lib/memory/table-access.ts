@@ -13,6 +13,8 @@
 export type Sent =
   | 'GetCommand'
   | 'PutCommand'
+  | 'UpdateCommand'
+  | 'DeleteCommand'
   | 'QueryCommand'
   | 'BatchGetCommand'
   | 'BatchWriteCommand'
@@ -53,19 +55,19 @@ export const tableAccess: TableAccess[] = [
     action: 'dynamodb:PutItem',
     scope: 'items',
     sentAs: ['PutCommand', 'TransactWriteCommand.Put'],
-    neededBy: 'store (message, messageId guard, user marker), summaries, preferences and their audit entries, entities, links',
+    neededBy: 'store (message, messageId guard, user marker), summaries, preferences and their audit entries, entities, links, a forget job',
   },
   {
     action: 'dynamodb:UpdateItem',
     scope: 'items',
-    sentAs: ['TransactWriteCommand.Update'],
-    neededBy: 'store (session item), the table statistics\' flush (a counter shard), unlink (close)',
+    sentAs: ['UpdateCommand', 'TransactWriteCommand.Update'],
+    neededBy: 'store (session item), the table statistics\' flush (a counter shard), unlink (close), a forget job (marks the sessions, its progress and lease)',
   },
   {
     action: 'dynamodb:DeleteItem',
     scope: 'items',
-    sentAs: ['TransactWriteCommand.Delete'],
-    neededBy: 'preference delete, unlink (delete)',
+    sentAs: ['DeleteCommand', 'TransactWriteCommand.Delete'],
+    neededBy: 'preference delete, unlink (delete), the end of a forget job (its job item)',
   },
   {
     action: 'dynamodb:ConditionCheckItem',
@@ -95,7 +97,7 @@ export const tableAccess: TableAccess[] = [
     action: 'dynamodb:Query',
     scope: 'index',
     sentAs: ['QueryCommand.IndexName'],
-    neededBy: "a user's sessions, forget a user, graph relations of one type",
+    neededBy: "a user's sessions, forget a user (and unfinished forget jobs, at each start), graph relations of one type",
   },
   {
     action: 'dynamodb:DescribeTable',

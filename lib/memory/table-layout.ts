@@ -12,6 +12,7 @@
  *   session        SESSION#<sessionId>   SESSION                 USER#<userId>     SESSION#<lastActivityAt>
  *   summary        SESSION#<sessionId>   SUMMARY                 -                 -
  *   user marker    USER#<userId>         USER                    -                 -
+ *   forget job     USER#<userId>         FORGET                  FORGETTING        <startedAt>#<userId>
  *   stats shard    STATS#<0..9>          STATS                   -                 -
  *   preference     USER#<userId>         PREF#<key>              -                 -
  *   pref. change   USER#<userId>         PREFLOG#<ulid>          -                 -
@@ -24,6 +25,11 @@
  * "new" for the table statistics. Table statistics (sessions, messages, users) are counters spread
  * over `statsShards` items, written by each process's periodic flush and never by a store
  * (table-counters.ts): no item on the store path is shared by different sessions' stores.
+ *
+ * A forget job exists while a user's data is being deleted (forget-job.ts): from its first write
+ * every read of the user's data is refused, it records the deletion's progress, and its gsi1 entry
+ * lets any process find unfinished jobs to resume (only running jobs are in that partition, and a
+ * job writes it twice, so it is never hot).
  *
  * A graph scope is `USER#<userId>` (a user's own facts) or `NAMED#<graphName>`. Relations are
  * indexed per scope and relation type, never on the bare relation type (one hot partition).
@@ -58,7 +64,7 @@ export const userIndex = 'gsi1';
 
 export type ItemKind =
   | 'message' | 'message-id' | 'session' | 'summary' | 'user' | 'stats' | 'preference' | 'preference-change' | 'entity'
-  | 'edge-out' | 'edge-in';
+  | 'edge-out' | 'edge-in' | 'forget';
 
 /** How many counter items the table statistics are spread over. */
 export const statsShards = 10;
@@ -127,6 +133,10 @@ export const key = {
   /** The sort key after a message's (and before the next one's): `#` sorts below every ULID character. */
   afterMessage: (ulid: string) => `${prefix.message}${ulid}#`,
   userMarker: (userId: string) => ({ pk: userPartition(userId), sk: 'USER' }),
+  forgetJob: (userId: string) => ({ pk: userPartition(userId), sk: 'FORGET' }),
+  /** gsi1 keys of a running forget job: every unfinished job of the table, oldest first. */
+  forgetJobs: 'FORGETTING',
+  forgetJobsSort: (startedAt: string, userId: string) => `${startedAt}#${userId}`,
   statsShard: (shard: number) => ({ pk: prefix.stats + shard, sk: 'STATS' }),
   sessionPartition,
   userSessions: (userId: string) => fitted('gsi1pk', prefix.user + userId, { userId }),

@@ -5,7 +5,7 @@
 import { GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import type { SessionsRequest } from '../schemas/sessions-request';
 import { pageCursor } from './query-pages';
-import { checkOwner } from './session-owner';
+import { checkOwner, readAsUser } from './session-owner';
 import type { TableHandle } from './table-handle';
 import { attribute, key, prefix, userIndex } from './table-layout';
 import { isLive } from './ttl-filter';
@@ -66,13 +66,13 @@ export function userSessionsQuery(table: TableHandle, userId: string) {
 /** A user's sessions, newest activity first, a page at a time (pass `cursor` on for the next). */
 export async function listSessions(table: TableHandle, request: SessionsRequest): Promise<SessionPage> {
   const nowMs = table.now();
-  const page = await table.documents.send(new QueryCommand({
+  const page = await readAsUser(table, request.userId, () => table.documents.send(new QueryCommand({
     ...userSessionsQuery(table, request.userId),
     Limit: request.limit ?? defaultSessionsLimit,
     ...(request.cursor
       ? { ExclusiveStartKey: pageCursor.decode(request.cursor, { [attribute.gsi1PartitionKey]: key.userSessions(request.userId) }, sessionCursorKeys) }
       : {}),
-  }));
+  })));
   return {
     sessions: (page.Items ?? []).filter((item) => isLive(item, nowMs)).map(sessionSummary),
     ...(page.LastEvaluatedKey ? { cursor: pageCursor.encode(page.LastEvaluatedKey, sessionCursorKeys) } : {}),

@@ -2,6 +2,7 @@
 import type { Node, NodeAPI, NodeMessage } from 'node-red';
 import type { FailurePlace } from '../memory/aws-failure';
 import type { ChatMemory } from '../memory/chat-memory';
+import type { ForgetJobs } from '../memory/forget-job';
 import { MemoryInputError } from '../errors/input-errors';
 import { evaluateOptional } from './typed-property';
 
@@ -12,6 +13,10 @@ export interface MemoryConfigNode extends Node {
   place: FailurePlace;
   /** Every msg must name its user (the connection's "require a user"). */
   requireUser: boolean;
+  /** The forget jobs on this connection: nodes follow their progress (lib/memory/forget-job.ts). */
+  forgetJobs: ForgetJobs;
+  /** Settles once the start's look for unfinished forget jobs on the table is done (it never rejects). */
+  startup: Promise<void>;
   /** Counts a msg's work as running on this connection, so closing it waits for the work to end. */
   track(work: Promise<unknown>): void;
 }

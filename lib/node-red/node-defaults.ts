@@ -84,6 +84,12 @@ export const nodeDefaults = {
     graphType: { value: 'str' },
     unlinkMode: { value: 'close', required: true },
   },
+  'dynamodb-memory-transfer': {
+    ...memoryNode,
+    operation: { value: 'export', required: true },
+    ...user,
+    partRecords: { value: '1000', validate: 'blankOrWhole(1, 10000)' },
+  },
   'dynamodb-memory-context': {
     ...memoryNode,
     mode: { value: 'context' },

@@ -1,7 +1,5 @@
 /** The graph link node in a real Node-RED runtime on DynamoDB Local. */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { scanTable, uniqueName } from '../support/memory-table';
 import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 
@@ -42,23 +40,6 @@ describe('graph link node', () => {
     assert.equal(((await run('neighbours', { id: 'ana', at: '2021-01-01T00:00:00Z' }))['payload'] as { edges: Msg[] }).edges.length, 1);
     const listed = (await run('relations', { relation: 'likes' }))['payload'] as { edges: Msg[] };
     assert.deepEqual(listed.edges.map((e) => e['target']), ['blue-note']);
-  });
-
-  it("runs the example flow's injects, in order, to what its comment says", async () => {
-    const example = JSON.parse(readFileSync(join(__dirname, '..', '..', '..', 'examples', 'entity-graph.json'), 'utf8')) as Msg[];
-    const graphNode = example.find((n) => n['type'] === 'dynamodb-memory-graph')!;
-    await unloadFlow();
-    const { id, type, z, x, y, wires, memory, ...settings } = graphNode;
-    const exampleFlow = await loadMemoryFlow([{ ...settings, id: 'example', type: 'dynamodb-memory-graph' }], { tableName: flow.tableName });
-    const userId = uniqueName('demo');
-    const results: Msg[] = [];
-    for (const inject of example.filter((n) => n['type'] === 'inject').sort((a, b) => Number(a['y']) - Number(b['y']))) {
-      const operation = (inject['props'] as Msg[]).find((p) => p['p'] === 'operation')!['v'];
-      results.push((await sent(exampleFlow, 'example', { userId, operation, payload: JSON.parse(inject['payload'] as string) }))['payload'] as Msg);
-    }
-    assert.deepEqual((results[3]!['entities'] as Msg[]).map((e) => e['id']), ['blue-note']);
-    assert.equal(results[4]!['unlinked'], true);
-    assert.deepEqual(results[5]!['edges'], []);
   });
 
   it('deletes both items when the node is set to delete', async () => {

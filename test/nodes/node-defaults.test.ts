@@ -54,6 +54,7 @@ describe('node defaults', () => {
       preference: 'dynamodb-memory-preference',
       graph: 'dynamodb-memory-graph',
       context: 'dynamodb-memory-context',
+      transfer: 'dynamodb-memory-transfer',
     };
     const variants = ['palette', 'bare'] as const;
     let flow: MemoryFlow;
@@ -115,6 +116,14 @@ describe('node defaults', () => {
         const { userId } = ids();
         const out = await sent(flow, node('graph'), { userId, payload: { id: 'ana', type: 'person' } });
         assert.deepEqual([(out['payload'] as Msg)['id'], (out['payload'] as Msg)['type']], ['ana', 'person']);
+      });
+
+      it(`transfer (${variant}): exports everything of msg.userId as one part`, async () => {
+        const who = ids();
+        await store(who);
+        const part = (await sent(flow, node('transfer'), who))['payload'] as Msg & { sessions: Array<{ sessionId: string; messages: Msg[] }> };
+        assert.deepEqual([part['userId'], part['part'], part['last']], [who.userId, 0, true]);
+        assert.deepEqual(part.sessions.map((s) => [s.sessionId, s.messages.map((m) => m['content'])]), [[who.sessionId, ['I like jazz']]]);
       });
 
       it(`context (${variant}): builds OpenAI messages within 4000 tokens, the session's history before the new message`, async () => {

@@ -23,6 +23,8 @@ describe('a connection that requires a user', () => {
         { id: 'graph', type: 'dynamodb-memory-graph' },
         { id: 'named-graph', type: 'dynamodb-memory-graph', scope: 'graph', graph: 'venues' },
         { id: 'context', type: 'dynamodb-memory-context' },
+        { id: 'export', type: 'dynamodb-memory-transfer' },
+        { id: 'import', type: 'dynamodb-memory-transfer', operation: 'import' },
       ],
       { config: { requireUser: true } },
     );
@@ -78,6 +80,15 @@ describe('a connection that requires a user', () => {
     await refuses('named-graph', { payload });
     assert.equal(((await sent(flow, 'graph', { userId, payload }))['payload'] as Msg)['id'], 'blue-note');
     assert.equal(((await sent(flow, 'named-graph', { userId, payload }))['payload'] as Msg)['id'], 'blue-note');
+  });
+
+  it('transfer: refuses an export and an import without a userId, exports and imports with it', async () => {
+    const { sessionId, userId } = ids();
+    await sent(flow, 'store', { sessionId, userId, payload: 'hi' });
+    await refuses('export', {});
+    const part = (await sent(flow, 'export', { userId }))['payload'];
+    await refuses('import', { payload: part });
+    assert.deepEqual(((await sent(flow, 'import', { userId, payload: part }))['payload'] as Msg)['written'], {});
   });
 
   it('context: refuses a context or statistics without a userId, builds them with it', async () => {

@@ -77,6 +77,54 @@ describe('through the fault-injecting proxy', function () {
       `msgs the flow had to send again: ${resends.reduce((a, b) => a + b, 0)}`);
   });
 
+  it('stores 300 messages without a messageId at 10 % lost responses: each once, every lost answer replayed by its transaction token', async () => {
+    const flow = await loadMemoryFlow([{ id: 'store', type: 'dynamodb-memory-store' }, { id: 'history', type: 'dynamodb-memory-history', count: '100' }], {
+      config: { endpoint: proxy.endpoint, maxAttempts: '8', requestTimeoutMs: '30000', createTable: false },
+    });
+    const run = uniqueName('tokens');
+    const sessions = Array.from({ length: 10 }, (_, s) => `${run}-${s}`);
+    // Per ClientRequestToken, the engine's answers in order: the first applied the transaction
+    // (its answer may be the one lost), a later one with the same token is DynamoDB's replay.
+    const answers = new Map<string, Array<{ status: number; lost: boolean }>>();
+    proxy.onAnswer = ({ operation, request, answer, lost }) => {
+      if (operation !== 'TransactWriteItems') return;
+      const token = String((JSON.parse(request.toString('utf8')) as { ClientRequestToken?: unknown }).ClientRequestToken);
+      answers.set(token, [...(answers.get(token) ?? []), { status: answer.status, lost }]);
+    };
+    proxy.rates = { lostResponse: 0.1 };
+    try {
+      // No messageId, so no guard item: what keeps a retried transaction from applying twice is its
+      // token (and, behind it, the message key only that store uses). Each msg is sent once; a flow
+      // that sent it again would store it again, which is what a messageId is for.
+      await Promise.all(
+        sessions.map(async (sessionId) => {
+          for (let i = 0; i < 30; i++) {
+            const outcome = await flow.run('store', { sessionId, payload: `message ${i}` });
+            assert.equal(outcome.error, undefined, `${sessionId} message ${i}`);
+          }
+        }),
+      );
+    } finally {
+      proxy.rates = {};
+      delete proxy.onAnswer;
+    }
+    const lostApplied = [...answers].filter(([, a]) => a.some((x) => x.lost && x.status === 200));
+    assert.ok(lostApplied.length >= 10, `applied transactions whose answer was lost: ${lostApplied.length}`);
+    for (const [token, seen] of lostApplied) {
+      const retries = seen.slice(seen.findIndex((x) => x.lost && x.status === 200) + 1);
+      assert.equal(retries.at(-1)?.status, 200, `token ${token}, answers ${JSON.stringify(seen)}: sent again, and answered as applied`);
+    }
+    const items = (await scanTable(flow.tableName)).filter((i) => String(i['sessionId']).startsWith(run));
+    for (const sessionId of sessions) {
+      const contents = items.filter((i) => i['kind'] === 'message' && i['sessionId'] === sessionId).map((i) => i['content']).sort();
+      assert.deepEqual(contents, Array.from({ length: 30 }, (_, i) => `message ${i}`).sort(), `each message once in ${sessionId}`);
+      const out = await flow.run('history', { sessionId });
+      assert.deepEqual(((out.sent?.['history'] ?? []) as Msg[]).map((m) => m['content']), Array.from({ length: 30 }, (_, i) => `message ${i}`), `order in ${sessionId}`);
+      const session = items.find((i) => i['kind'] === 'session' && i['sessionId'] === sessionId);
+      assert.equal(session?.['messageCount'], 30, `count in ${sessionId}`);
+    }
+  });
+
   it('clears a session and forgets a user to 0 items with throttling, 5xx, drops and partial batches', async () => {
     const flow = await loadMemoryFlow(
       [{ id: 'store', type: 'dynamodb-memory-store' }, { id: 'clear', type: 'dynamodb-memory-clear' }, { id: 'forget', type: 'dynamodb-memory-clear', scope: 'user' }],

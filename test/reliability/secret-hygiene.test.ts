@@ -11,9 +11,9 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSyn
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { CreateTableCommand } from '@aws-sdk/client-dynamodb';
-import WebSocket from 'ws';
 import { freePort } from '../../scripts/dynamodb-local';
 import { adminApi, deployFlows, deployedFlows, startNodeRed, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
+import { openComms, pressInject, type Comms } from '../support/editor-comms';
 import { localConnection, localCredentials, uniqueName } from '../support/memory-table';
 import { dynamoDBLocal } from '../support/root-hooks';
 
@@ -28,27 +28,6 @@ const sessionToken = `hygToken/${randomBytes(24).toString('base64url')}+Z=`;
 const goodKeyId = localCredentials.accessKeyId;
 const badKeyId = 'not-alphanumeric';
 
-type CommsEvent = { topic: string; data: Record<string, unknown> };
-
-/** The editor's websocket: every event on the topics it subscribes to, and the raw text received. */
-async function openComms(url: string, topics: string[]): Promise<{ events: CommsEvent[]; raw: string[]; close(): void }> {
-  const ws = new WebSocket(`${url.replace(/^http/, 'ws')}/comms`);
-  await new Promise((done, fail) => {
-    ws.once('open', done);
-    ws.once('error', fail);
-  });
-  const events: CommsEvent[] = [];
-  const raw: string[] = [];
-  ws.on('message', (data: WebSocket.RawData) => {
-    const text = data.toString();
-    raw.push(text);
-    const parsed = JSON.parse(text) as CommsEvent | CommsEvent[];
-    events.push(...(Array.isArray(parsed) ? parsed : [parsed]));
-  });
-  for (const topic of topics) ws.send(JSON.stringify({ subscribe: topic }));
-  return { events, raw, close: () => ws.close() };
-}
-
 async function waitFor(what: string, condition: () => boolean, log: () => string, timeoutMs = 60_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
@@ -62,7 +41,7 @@ describe('secret hygiene in a real Node-RED', function () {
   let temp: string;
   let userDir: string;
   let nodeRed: NodeRed | undefined;
-  let comms: Awaited<ReturnType<typeof openComms>> | undefined;
+  let comms: Comms | undefined;
   let flow: FlowNode[];
   const tableName = uniqueName('hygiene');
   const otherKeysTable = uniqueName('hygiene-other-keys');
@@ -149,18 +128,7 @@ describe('secret hygiene in a real Node-RED', function () {
     await deployFlows(nodeRed.url, flow);
 
     const log = () => `${nodeRed!.output()}\n${comms!.raw.join('\n')}`;
-    const trigger = async (id: string) => {
-      // POST /flows answers before the new flow has started: the inject node may not be there yet.
-      const deadline = Date.now() + 30_000;
-      for (;;) {
-        try {
-          return await adminApi(nodeRed!.url, `/inject/${id}`, { method: 'POST', body: {} });
-        } catch (error) {
-          if (Date.now() > deadline) throw error;
-          await new Promise((done) => setTimeout(done, 200));
-        }
-      }
-    };
+    const trigger = (id: string) => pressInject(nodeRed!.url, id);
     const debugMessages = (id: string) => comms!.events.filter((e) => e.topic === 'debug' && e.data['id'] === id);
     await trigger('go-ok');
     await waitFor('the history of the stored message', () => debugMessages('debug-ok').length === 1, log);

@@ -33,9 +33,18 @@ export interface FaultProxy {
   counts: Record<Fault | 'forwarded', number>;
   /** The headers of every request it received, in order (what a client really sent). */
   headers: IncomingHttpHeaders[];
+  /** Told of every request the engine answered, and whether the proxy then lost that answer. */
+  onAnswer?: (exchange: EngineExchange) => void;
   /** Partition-throughput mode: when set, what gets past the injected faults is billed and throttled per partition key. */
   partitions?: PartitionThrottling;
   close(): Promise<void>;
+}
+
+export interface EngineExchange {
+  operation: string;
+  request: Buffer;
+  answer: EngineAnswer;
+  lost: boolean;
 }
 
 function errorBody(fault: 'throttle' | 'serverError', n: number): { status: number; body: object } {
@@ -158,6 +167,7 @@ export async function startFaultProxy(target: string, rates: FaultRates = {}, ra
       }
     }
     const answer = await toEngine(body);
+    proxy.onAnswer?.({ operation, request: body, answer, lost: fault === 'lostResponse' });
     if (fault === 'lostResponse') {
       counts.lostResponse++;
       req.socket.destroy();

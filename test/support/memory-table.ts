@@ -1,5 +1,6 @@
 /** A fresh table on the test run's DynamoDB Local, and the raw SDK to look inside it. */
 import { randomUUID } from 'node:crypto';
+import { DescribeTableCommand } from '@aws-sdk/client-dynamodb';
 import { ScanCommand } from '@aws-sdk/lib-dynamodb';
 import { ChatMemory } from '../../lib/memory/chat-memory';
 import { connect, type Connection, type ConnectionOptions } from '../../lib/memory/connection';
@@ -42,6 +43,19 @@ export async function scanTable(tableName: string): Promise<Record<string, unkno
 /** Every item but the counter shards, which each process's flush writes whenever it has counts to add. */
 export async function scanMemoryItems(tableName: string): Promise<Record<string, unknown>[]> {
   return (await scanTable(tableName)).filter((item) => !String(item['pk']).startsWith(keyPrefix.stats));
+}
+
+/** The table's status on the test run's DynamoDB Local, or 'missing'. */
+export async function tableStatus(tableName: string): Promise<string | undefined> {
+  const connection = localConnection();
+  try {
+    return (await connection.client.send(new DescribeTableCommand({ TableName: tableName }))).Table?.TableStatus;
+  } catch (error) {
+    if ((error as Error).name === 'ResourceNotFoundException') return 'missing';
+    throw error;
+  } finally {
+    connection.client.destroy();
+  }
 }
 
 export function uniqueName(prefix: string): string {

@@ -10,6 +10,7 @@ import type { Node } from 'node-red';
 import { dynamoDBLocal } from './root-hooks';
 import { ensureTable } from '../../lib/memory/table-setup';
 import { localConnection, localCredentials, uniqueName } from './memory-table';
+import type { MemoryConfigNode } from '../../lib/node-red/memory-config';
 import type { MemoryNodeType } from '../../lib/node-red/node-defaults';
 
 helper.init(require.resolve('node-red'));
@@ -23,6 +24,7 @@ const memoryNodeModules = [
   require('../../nodes/dynamodb-memory-preference'),
   require('../../nodes/dynamodb-memory-graph'),
   require('../../nodes/dynamodb-memory-context'),
+  require('../../nodes/dynamodb-memory-transfer'),
   require('@node-red/nodes/core/common/25-catch'),
   require('@node-red/nodes/core/common/24-complete'),
 ];
@@ -37,8 +39,8 @@ export interface MemoryFlow {
   /** Sends msg into the node and resolves with what came out of it or what Catch received. */
   run(nodeId: string, msg: Msg, onId?: (msgid: string) => void): Promise<Outcome>;
   /**
-   * Like run, for a node with two outputs: resolves once output 1 (or Catch) has answered, with
-   * what output 2 sent for the same msg by then (outputs of one send arrive together).
+   * Like run, for a node with two outputs: resolves once the node has finished the msg (Complete,
+   * or Catch), with what output 2 sent for it before that.
    */
   runBoth(nodeId: string, msg: Msg): Promise<Outcome & { second?: Msg }>;
   /** The status the node showed last. */
@@ -50,6 +52,8 @@ export interface FlowOptions {
   tableName?: string;
   credentials?: Record<string, string>;
   config?: Record<string, unknown>;
+  /** False: the flow starts with its table missing, for the config node's createTable to make. */
+  tableFirst?: false;
 }
 
 /**
@@ -66,8 +70,10 @@ export type FlowNode = Msg & { id: string; type: MemoryNodeType; position?: fals
 export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {}): Promise<MemoryFlow> {
   const tableName = options.tableName ?? uniqueName('nodes');
   // The table exists before the flow starts, so a test can look for what bad input did not write.
-  const connection = localConnection();
-  await ensureTable(connection.client, tableName).finally(() => connection.client.destroy());
+  if (options.tableFirst !== false) {
+    const connection = localConnection();
+    await ensureTable(connection.client, tableName).finally(() => connection.client.destroy());
+  }
   const flow: object[] = [
     { id: 'flow', type: 'tab' },
     {
@@ -88,6 +94,8 @@ export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {
   }
   const statuses = new Map<string, { fill?: string; text?: string }>();
   await helper.load(memoryNodeModules, flow, { config: options.credentials ?? localCredentials });
+  // The connection's first calls (a look for unfinished forget jobs) are over before a test counts calls.
+  await (helper.getNode('config') as unknown as MemoryConfigNode).startup;
   for (const node of nodes) {
     const n = helper.getNode(node.id);
     const status = n.status.bind(n);
@@ -102,19 +110,29 @@ export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {
     lastStatus: (id) => statuses.get(id),
     async runBoth(nodeId, msg) {
       const second = helper.getNode(`${nodeId}-out2`);
+      const completed = helper.getNode('completed');
       let got: Msg | undefined;
       let msgid: unknown;
+      let finished!: () => void;
+      const done = new Promise<void>((resolve) => (finished = resolve));
       const onSecond = (m: Msg) => {
         if (msgid !== undefined && m['_msgid'] === msgid) got = m;
       };
+      // The node calls done() after its sends, and the runtime queues the Complete node's msg
+      // behind them: once it arrives, everything the node sent for this msg has been delivered,
+      // however long the node took between its sends.
+      const onCompleted = (m: Msg) => {
+        if (m['_msgid'] === msgid && (m['complete'] as { source: { id: string } }).source.id === nodeId) finished();
+      };
       second.on('input', onSecond);
+      completed.on('input', onCompleted);
       try {
         const outcome = await flowApi.run(nodeId, msg, (id: string) => (msgid = id));
-        // The runtime delivers one send's outputs asynchronously: give output 2 its turn.
-        await new Promise((resolve) => setTimeout(resolve, 20));
+        if (outcome.error === undefined) await done;
         return { ...outcome, ...(got ? { second: got } : {}) };
       } finally {
         second.removeListener('input', onSecond);
+        completed.removeListener('input', onCompleted);
       }
     },
     run(nodeId: string, msg: Msg, onId?: (id: string) => void) {

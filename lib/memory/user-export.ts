@@ -1,0 +1,245 @@
+/**
+ * Export (right of access): everything the pack keeps about a user, as JSON parts of the format in
+ * ../schemas/user-export.ts (docs/export-format.md). Parts come one at a time from an async
+ * generator, each read from the table only when the caller asks for it, so a user of any size is
+ * exported in bounded memory.
+ *
+ * What belongs to a user is listed once, in `userSections`: the user marker, the sessions the user
+ * index lists under the user, the partition `USER#<userId>` (preferences and their history) and
+ * `GRAPH#USER#<userId>` (the user's graph): the same places forget-user deletes (erasure.ts). A
+ * kind of data a later change adds is one more section there (and one more record schema and
+ * import step). Expired items (ttl-filter.ts) are left out: to every read of the pack they are gone.
+ */
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import type {
+  ExportedEdge,
+  ExportedEntity,
+  ExportedMessage,
+  ExportedPreference,
+  ExportedPreferenceChange,
+  ExportedSession,
+  ExportedSummary,
+  ExportPart,
+  ExportRequest,
+} from '../schemas/transfer-request';
+import { exportFormat, exportVersion } from '../schemas/transfer-request';
+import { messageUlid } from './message-record';
+import { queryPages } from './query-pages';
+import { assertNotForgotten } from './session-owner';
+import type { TableHandle } from './table-handle';
+import { attribute, key, prefix } from './table-layout';
+import { isLive } from './ttl-filter';
+import { userSessionsQuery } from './user-sessions';
+
+/** A part's size when the request sets none: 1,000 records and 1 MiB of JSON, whichever comes first. */
+export const defaultPartLimits = { partRecords: 1000, partBytes: 1024 * 1024 };
+
+type Item = Record<string, unknown>;
+type SessionHeader = Omit<ExportedSession, 'messages' | 'summary'>;
+type ListSection = 'preferences' | 'preferenceChanges' | 'entities' | 'edges';
+type ListRecord = ExportedPreference | ExportedPreferenceChange | ExportedEntity | ExportedEdge;
+
+/** One record on its way into a part. */
+type Entry =
+  | { section: 'user'; record: { createdAt: string } }
+  | { section: 'sessions'; session: SessionHeader; message?: ExportedMessage; summary?: ExportedSummary }
+  | { section: ListSection; record: ListRecord };
+
+/** The attributes of `item` named in `fields` that it has, in that order. */
+function pick<T>(item: Item, fields: readonly string[]): T {
+  const record: Item = {};
+  for (const name of fields) if (item[name] !== undefined) record[name] = item[name];
+  return record as T;
+}
+
+const messageFields = ['messageId', 'role', 'content', 'metadata', 'name', 'tool_calls', 'tool_call_id', 'createdAt', 'expiresAt'] as const;
+const summaryFields = ['summary', 'covers', 'coversMessageId', 'coversCreatedAt', 'updatedAt', 'expiresAt'] as const;
+const sessionFields = ['sessionId', 'createdAt', 'lastActivityAt', 'expiresAt'] as const;
+
+/** The items of one partition whose sort keys begin with `skPrefix`, live ones only, in sort-key order. */
+async function* partitionItems(table: TableHandle, pk: string, skPrefix: string, nowMs: number): AsyncGenerator<Item> {
+  const pages = queryPages(table.documents, {
+    TableName: table.tableName,
+    KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+    ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey },
+    ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+    ConsistentRead: true,
+  });
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) if (isLive(item, nowMs)) yield item;
+  }
+}
+
+/** The ids of the sessions the user index lists under the user, in id order (so two exports of the same data are equal). */
+async function userSessionIds(table: TableHandle, userId: string): Promise<string[]> {
+  const ids: string[] = [];
+  for await (const page of queryPages(table.documents, { ...userSessionsQuery(table, userId), ProjectionExpression: 'sessionId' })) {
+    ids.push(...(page.Items ?? []).map((item) => String(item['sessionId'])));
+  }
+  return [...new Set(ids)].sort();
+}
+
+async function getItem(table: TableHandle, itemKey: Item): Promise<Item | undefined> {
+  return (await table.documents.send(new GetCommand({ TableName: table.tableName, Key: itemKey, ConsistentRead: true }))).Item;
+}
+
+/**
+ * One session: its messages oldest first, then its summary. A session counts as the user's when
+ * its item still names the user (the index is eventually consistent); one whose item has expired
+ * is still exported while some of its messages are live, as history still reads them.
+ */
+async function* sessionEntries(table: TableHandle, userId: string, sessionId: string, nowMs: number): AsyncGenerator<Entry> {
+  const [item, summaryItem] = await Promise.all([getItem(table, key.session(sessionId)), getItem(table, key.summary(sessionId))]);
+  if (item === undefined || item['userId'] !== userId) return;
+  const session = pick<SessionHeader>(item, sessionFields);
+  let any = false;
+  for await (const message of partitionItems(table, key.sessionPartition(sessionId), prefix.message, nowMs)) {
+    any = true;
+    yield { section: 'sessions', session, message: { ulid: messageUlid(message), ...pick<Omit<ExportedMessage, 'ulid'>>(message, messageFields) } };
+  }
+  const summary = summaryItem !== undefined && isLive(summaryItem, nowMs) ? pick<ExportedSummary>(summaryItem, summaryFields) : undefined;
+  if (summary) yield { section: 'sessions', session, summary };
+  else if (!any && isLive(item, nowMs)) yield { section: 'sessions', session };
+}
+
+/** A section of the user's data that is a plain list of one partition's items of one kind. */
+function listSection(
+  section: ListSection,
+  partition: (userId: string) => string,
+  skPrefix: string,
+  record: (item: Item) => ListRecord,
+): (table: TableHandle, userId: string, nowMs: number) => AsyncGenerator<Entry> {
+  return async function* list(table, userId, nowMs) {
+    for await (const item of partitionItems(table, partition(userId), skPrefix, nowMs)) yield { section, record: record(item) };
+  };
+}
+
+const userGraph = (userId: string) => key.graphPartition({ userId });
+
+/**
+ * Everything of a user, in the order it is exported and imported (an edge's entities before it).
+ * The one list of where a user's data lives: a new kind of data is a new entry here.
+ */
+const userSections: Array<(table: TableHandle, userId: string, nowMs: number) => AsyncGenerator<Entry>> = [
+  async function* user(table, userId, nowMs) {
+    const marker = await getItem(table, key.userMarker(userId));
+    if (marker !== undefined && isLive(marker, nowMs)) yield { section: 'user', record: { createdAt: String(marker['createdAt']) } };
+  },
+  async function* sessions(table, userId, nowMs) {
+    for (const sessionId of await userSessionIds(table, userId)) yield* sessionEntries(table, userId, sessionId, nowMs);
+  },
+  listSection('preferences', key.userPartition, prefix.preference, (item) =>
+    pick<ExportedPreference>(item, ['key', 'value', 'version', 'updatedAt'])),
+  listSection('preferenceChanges', key.userPartition, prefix.preferenceChange, (item) => ({
+    ulid: String(item[attribute.sortKey]).slice(prefix.preferenceChange.length),
+    ...pick<Omit<ExportedPreferenceChange, 'ulid'>>(item, ['key', 'oldValue', 'newValue', 'version', 'changedAt', 'oldValueOmitted']),
+  })),
+  listSection('entities', userGraph, prefix.entity, (item) =>
+    pick<ExportedEntity>(item, ['id', 'type', 'aliases', 'properties', 'createdAt', 'updatedAt', 'version', 'expiresAt'])),
+  // The out item holds the edge; the in item is its mirror, derived again on import.
+  listSection('edges', userGraph, prefix.edgeOut, (item) =>
+    pick<ExportedEdge>(item, ['source', 'relation', 'target', 'properties', 'validFrom', 'validTo', 'createdAt', 'expiresAt'])),
+];
+
+const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
+/** Room for a section's name, its brackets and a comma, on top of its records: more than it takes. */
+const sectionBytes = 32;
+
+/**
+ * Fills parts with entries, each part within the limits: at most `partRecords` records (a message,
+ * a summary, a session piece, a preference, … each count one) and `partBytes` bytes of JSON, but
+ * never empty (a record larger than the limit by itself is a part of its own).
+ */
+class PartPacker {
+  private part!: ExportPart;
+  private records = 0;
+  private bytes = 0;
+  private index = 0;
+
+  constructor(
+    private readonly userId: string,
+    private readonly exportedAt: string,
+    private readonly limits: { partRecords: number; partBytes: number },
+  ) {
+    this.start();
+  }
+
+  private start(): void {
+    this.part = { format: exportFormat, version: exportVersion, userId: this.userId, exportedAt: this.exportedAt, part: this.index++, last: false };
+    // The envelope as it will be written, with room for the largest part number and `last: false`.
+    this.bytes = jsonBytes({ ...this.part, part: Number.MAX_SAFE_INTEGER });
+    this.records = 0;
+  }
+
+  /** Adds an entry; returns the part it completed when the entry did not fit in that one. */
+  add(entry: Entry): ExportPart | undefined {
+    let completed: ExportPart | undefined;
+    if (this.records > 0 && (this.records + this.recordsOf(entry) > this.limits.partRecords || this.bytes + this.bytesOf(entry) > this.limits.partBytes)) {
+      completed = this.part;
+      this.start();
+    }
+    this.records += this.recordsOf(entry);
+    this.bytes += this.bytesOf(entry);
+    this.put(entry);
+    return completed;
+  }
+
+  /** The last part. */
+  finish(): ExportPart {
+    return { ...this.part, last: true };
+  }
+
+  /** The session piece in this part that entries of `session` go to, if it is the newest one. */
+  private openSession(session: SessionHeader): ExportedSession | undefined {
+    const last = this.part.sessions?.at(-1);
+    return last?.sessionId === session.sessionId ? last : undefined;
+  }
+
+  private recordsOf(entry: Entry): number {
+    if (entry.section !== 'sessions') return 1;
+    return (entry.message || entry.summary ? 1 : 0) + (this.openSession(entry.session) ? 0 : 1);
+  }
+
+  private bytesOf(entry: Entry): number {
+    if (entry.section === 'user') return sectionBytes + jsonBytes(entry.record);
+    if (entry.section !== 'sessions') return (this.part[entry.section] ? 1 : sectionBytes) + jsonBytes(entry.record);
+    const piece = this.openSession(entry.session) ? 0 : sectionBytes + jsonBytes({ ...entry.session, messages: [] });
+    const message = entry.message ? 1 + jsonBytes(entry.message) : 0;
+    const summary = entry.summary ? sectionBytes + jsonBytes(entry.summary) : 0;
+    return piece + message + summary;
+  }
+
+  private put(entry: Entry): void {
+    const part = this.part;
+    if (entry.section === 'user') {
+      part.user = entry.record;
+      return;
+    }
+    if (entry.section === 'sessions') {
+      let piece = this.openSession(entry.session);
+      if (!piece) (part.sessions ??= []).push((piece = { ...entry.session, messages: [] }));
+      if (entry.message) piece.messages.push(entry.message);
+      if (entry.summary) piece.summary = entry.summary;
+      return;
+    }
+    ((part[entry.section] ??= []) as ListRecord[]).push(entry.record);
+  }
+}
+
+/**
+ * The user's data as parts, read from the table as the caller asks for each next part. Every part
+ * but the last has `last: false`; a user the table knows nothing of is one part with no sections.
+ */
+export async function* exportUser(table: TableHandle, request: ExportRequest): AsyncGenerator<ExportPart> {
+  await assertNotForgotten(table, request.userId);
+  const nowMs = table.now();
+  const limits = { ...defaultPartLimits, ...(request.partRecords ? { partRecords: request.partRecords } : {}), ...(request.partBytes ? { partBytes: request.partBytes } : {}) };
+  const packer = new PartPacker(request.userId, new Date(nowMs).toISOString(), limits);
+  for (const section of userSections) {
+    for await (const entry of section(table, request.userId, nowMs)) {
+      const completed = packer.add(entry);
+      if (completed) yield completed;
+    }
+  }
+  yield packer.finish();
+}

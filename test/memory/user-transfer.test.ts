@@ -1,0 +1,280 @@
+/**
+ * Export of everything about a user, and its import into another table, against DynamoDB Local:
+ * a round trip gives the same items and the same export, a large user comes in parts within their
+ * limits, a malformed part writes nothing, a second import writes nothing and keeps the counters
+ * right, and expired items are not exported.
+ */
+import assert from 'node:assert/strict';
+import { ChatMemory } from '../../lib/memory/chat-memory';
+import { withCapacityMeter } from '../../lib/memory/consumed-capacity';
+import { MemoryInputError, SessionOwnershipError } from '../../lib/errors/input-errors';
+import { parseStoreRequest } from '../../lib/schemas/store-request';
+import { exportFormat, maxPartRecords, parseExportPart, type ExportPart } from '../../lib/schemas/transfer-request';
+import { memoryTable, scanMemoryItems, uniqueName, type MemoryTable } from '../support/memory-table';
+
+type Item = Record<string, unknown>;
+
+async function exportAll(memory: ChatMemory, request: Parameters<ChatMemory['exportUser']>[0]): Promise<ExportPart[]> {
+  const parts: ExportPart[] = [];
+  for await (const part of memory.exportUser(request)) parts.push(part);
+  return parts;
+}
+
+/** An export without its time, which is the only thing two exports of the same data may differ in. */
+const timeless = (parts: ExportPart[]) => parts.map(({ exportedAt: _, ...rest }) => rest);
+
+const byKey = (a: Item, b: Item) => `${String(a['pk'])} ${String(a['sk'])}`.localeCompare(`${String(b['pk'])} ${String(b['sk'])}`);
+
+/** The items of a table that belong to the user: its sessions, its user partition and its graph. */
+async function itemsOfUser(tableName: string, userId: string, sessionIds: string[]): Promise<Item[]> {
+  const pks = new Set([`USER#${userId}`, `GRAPH#USER#${userId}`, ...sessionIds.map((s) => `SESSION#${s}`)]);
+  return (await scanMemoryItems(tableName)).filter((item) => pks.has(String(item['pk']))).sort(byKey);
+}
+
+describe('user export and import', () => {
+  let source: MemoryTable;
+  let clock: number;
+  let memory: ChatMemory;
+  before(async () => {
+    source = await memoryTable();
+    memory = new ChatMemory({ documents: source.connection.documents, tableName: source.tableName, now: () => clock });
+  });
+  after(() => source.close());
+  beforeEach(() => (clock = Date.parse('2026-03-01T00:00:00.000Z')));
+
+  /** Another, empty table with its own ChatMemory (and so its own counters). */
+  async function targetTable(): Promise<{ table: MemoryTable; memory: ChatMemory }> {
+    const table = await memoryTable();
+    return { table, memory: new ChatMemory({ documents: table.connection.documents, tableName: table.tableName, now: () => clock }) };
+  }
+
+  /** A user with a bit of everything: three sessions (ids, metadata, tool calls, a summary, TTLs), preferences with history, a graph. */
+  async function richUser(): Promise<{ userId: string; sessionIds: string[] }> {
+    const userId = uniqueName('ana');
+    const sessionIds = [`${userId}-a`, `${userId}-b`, `${userId}-c`];
+    const tick = () => (clock += 1000);
+    await memory.store(parseStoreRequest({ sessionId: sessionIds[0], userId, role: 'user', payload: 'my name is Ana', messageId: 'turn-1', ttlDays: 30 }));
+    tick();
+    await memory.store(parseStoreRequest({
+      sessionId: sessionIds[0], userId, role: 'assistant', ttlDays: 30,
+      payload: [
+        { content: null, tool_calls: [{ id: 'call-1', type: 'function', function: { name: 'lookup', arguments: '{"q":"jazz"}' } }] },
+        { role: 'tool', content: '{"venue":"Blue Note"}', tool_call_id: 'call-1', name: 'lookup' },
+        { content: [{ type: 'text', text: 'Nice to meet you, Ana!' }], metadata: { model: 'm', latencyMs: 12.5 } },
+      ],
+    }));
+    tick();
+    for (let i = 0; i < 6; i++) {
+      tick();
+      await memory.store(parseStoreRequest({ sessionId: sessionIds[1], userId, role: i % 2 ? 'assistant' : 'user', payload: `b${i}`, ...(i === 2 ? { messageId: 'b-two' } : {}) }));
+    }
+    const covered = await memory.history({ sessionId: sessionIds[1], userId, limit: 3 });
+    const all = await source.itemsWithPk(`SESSION#${sessionIds[1]}`);
+    const coveredSk = all.find((item) => item['messageId'] === covered[0]!.messageId)!['sk'] as string;
+    await memory.storeSummary({ sessionId: sessionIds[1], userId, summary: 'Ana said hello three times.', covers: coveredSk.slice(4) });
+    tick();
+    await memory.store(parseStoreRequest({ sessionId: sessionIds[2], userId, role: 'system', payload: 'be brief' }));
+    await memory.preferences.set({ userId, key: 'name', value: 'Ana' });
+    tick();
+    await memory.preferences.merge({ userId, values: { genres: ['jazz', 'blues'], seat: { row: 3, aisle: true } } });
+    tick();
+    await memory.preferences.set({ userId, key: 'genres', value: ['jazz'] });
+    await memory.preferences.delete({ userId, key: 'seat' });
+    await memory.graph.upsertEntity({ userId }, { id: 'ana', type: 'person', aliases: ['Ana'], properties: { city: 'Lisbon' } });
+    await memory.graph.upsertEntity({ userId }, { id: 'blue-note', type: 'venue' });
+    await memory.graph.upsertEntity({ userId }, { id: 'jazz', type: 'genre' });
+    await memory.graph.link({ userId }, { source: 'ana', relation: 'likes', target: 'blue-note', properties: { since: 2020 } });
+    await memory.graph.link({ userId }, { source: 'ana', relation: 'likes', target: 'jazz' });
+    tick();
+    await memory.graph.unlink({ userId }, { source: 'ana', relation: 'likes', target: 'jazz' }, 'close');
+    return { userId, sessionIds };
+  }
+
+  it('round trip: exported from one table and imported into another, the user reads and exports the same', async () => {
+    const { userId, sessionIds } = await richUser();
+    // Someone else's data in the source stays out of the export.
+    await memory.store(parseStoreRequest({ sessionId: uniqueName('other'), userId: uniqueName('ben'), role: 'user', payload: 'not Ana' }));
+    const parts = await exportAll(memory, { userId, partRecords: 5 });
+    assert.ok(parts.length >= 5, `${parts.length} parts`);
+    for (const part of parts) assert.deepEqual(parseExportPart(JSON.parse(JSON.stringify(part))), part, 'each part is JSON and valid');
+    assert.equal(JSON.stringify(parts).includes('not Ana'), false);
+
+    const target = await targetTable();
+    try {
+      for (const part of parts) await target.memory.importUser({ part: JSON.parse(JSON.stringify(part)) });
+      // The same items, key for key and attribute for attribute (counts, tokens, index keys, guards, TTLs).
+      assert.deepEqual(await itemsOfUser(target.table.tableName, userId, sessionIds), await itemsOfUser(source.tableName, userId, sessionIds));
+      assert.deepEqual(timeless(await exportAll(target.memory, { userId, partRecords: 5 })), timeless(parts));
+      assert.deepEqual(timeless(await exportAll(target.memory, { userId })), timeless(await exportAll(memory, { userId })));
+      for (const sessionId of sessionIds) {
+        assert.deepEqual(await target.memory.history({ sessionId, userId, limit: 100 }), await memory.history({ sessionId, userId, limit: 100 }));
+        assert.deepEqual(await target.memory.summary(sessionId), await memory.summary(sessionId));
+      }
+      assert.deepEqual(await target.memory.listSessions({ userId }), await memory.listSessions({ userId }));
+      assert.deepEqual(await target.memory.preferences.history({ userId, limit: 100 }), await memory.preferences.history({ userId, limit: 100 }));
+      const neighbours = { id: 'ana', at: clock - 1500 };
+      assert.deepEqual(await target.memory.graph.neighbours({ userId }, neighbours), await memory.graph.neighbours({ userId }, neighbours));
+      assert.deepEqual(await target.memory.graph.relations({ userId }, { relation: 'likes' }), await memory.graph.relations({ userId }, { relation: 'likes' }));
+      assert.deepEqual(await target.memory.tableStats(), { sessions: 3, messages: 11, users: 1 });
+      // A messageId keeps its guard: storing it again in the target is a duplicate.
+      const again = await target.memory.store(parseStoreRequest({ sessionId: sessionIds[0]!, userId, role: 'user', payload: 'again', messageId: 'turn-1' }));
+      assert.equal(again[0]!.duplicate, true);
+    } finally {
+      target.table.close();
+    }
+  });
+
+  it('imports as another user id, and refuses a session another user owns in the target, writing nothing', async () => {
+    const { userId } = await richUser();
+    const [part] = await exportAll(memory, { userId });
+    const target = await targetTable();
+    try {
+      const renamed = uniqueName('ana-new');
+      const result = await target.memory.importUser({ part, userId: renamed });
+      assert.equal(result.userId, renamed);
+      assert.equal((await target.memory.listSessions({ userId: renamed })).sessions.length, 3);
+      assert.equal(JSON.stringify(await scanMemoryItems(target.table.tableName)).includes(`"${userId}"`), false, 'no item names the old id');
+
+      const other = await targetTable();
+      try {
+        // The part's last session belongs to Ben in this table: the whole part is refused.
+        const taken = part!.sessions!.at(-1)!.sessionId;
+        await other.memory.store(parseStoreRequest({ sessionId: taken, userId: 'ben', role: 'user', payload: "Ben's" }));
+        const before = await scanMemoryItems(other.table.tableName);
+        await assert.rejects(other.memory.importUser({ part }), (error: unknown) => error instanceof SessionOwnershipError && error.sessionId === taken);
+        assert.deepEqual(await scanMemoryItems(other.table.tableName), before);
+      } finally {
+        other.table.close();
+      }
+    } finally {
+      target.table.close();
+    }
+  });
+
+  it('refuses a malformed part with an error that names the field, and writes nothing of it', async () => {
+    const { userId } = await richUser();
+    const [part] = await exportAll(memory, { userId });
+    const target = await targetTable();
+    try {
+      const broken = (change: (p: ExportPart) => void): ExportPart => {
+        const copy = JSON.parse(JSON.stringify(part)) as ExportPart;
+        change(copy);
+        return copy;
+      };
+      const last = part!.sessions!.length - 1;
+      const lastMessage = part!.sessions![last]!.messages.length - 1;
+      const cases: Array<[ExportPart | unknown, RegExp]> = [
+        // Wrong in the last record of the last section: nothing before it may be written either.
+        [broken((p) => ((p.edges!.at(-1) as Item)['validFrom'] = 'yesterday')), /^part\.edges\.1\.validFrom: must be an ISO 8601 date-time string$/],
+        [broken((p) => ((p.sessions![last]!.messages[lastMessage] as Item)['role'] = 'robot')), new RegExp(`^part\\.sessions\\.${last}\\.messages\\.${lastMessage}\\.role: must be one of`)],
+        [broken((p) => ((p as Item)['format'] = 'langchain')), /^part\.format: must be one of "flowmemory\.user-export"$/],
+        [broken((p) => ((p as Item)['version'] = 2)), /^part\.version: must be one of 1$/],
+        [broken((p) => ((p.preferences![0] as Item)['extra'] = 1)), /^part\.preferences\.0: unknown property "extra"$/],
+        // Valid by the schema, but a key DynamoDB would refuse (MSGID# and 256 four-byte characters are 1,030 bytes).
+        [broken((p) => (p.sessions![last]!.messages[lastMessage]!.messageId = '😀'.repeat(256))), /the key "sk" would be 1030 bytes/],
+      ];
+      for (const [bad, message] of cases) {
+        await assert.rejects(target.memory.importUser({ part: bad }), (error: unknown) => {
+          assert.ok(error instanceof MemoryInputError, String(error));
+          assert.match(error.message, message);
+          return true;
+        });
+      }
+      assert.deepEqual(await scanMemoryItems(target.table.tableName), [], 'nothing was written');
+      assert.deepEqual(await target.memory.tableStats(), { sessions: 0, messages: 0, users: 0 });
+    } finally {
+      target.table.close();
+    }
+  });
+
+  it('a second import of the same parts (in any order) writes nothing and keeps the counters right', async () => {
+    const { userId, sessionIds } = await richUser();
+    const parts = await exportAll(memory, { userId, partRecords: 4 });
+    const target = await targetTable();
+    try {
+      // The target has one of the messages already, stored there with its messageId.
+      await target.memory.store(parseStoreRequest({ sessionId: sessionIds[1]!, userId, role: 'user', payload: 'b2 stored before', messageId: 'b-two' }));
+      const first = [];
+      for (const part of parts) first.push(await target.memory.importUser({ part }));
+      const written = first.reduce((sum, r) => sum + Object.values(r.written).reduce((a, b) => a + b, 0), 0);
+      assert.ok(written > 20, `${written} items written`);
+      assert.equal(first.reduce((sum, r) => sum + r.unchanged, 0), 2, 'the user marker and the message whose messageId were there');
+      const items = await itemsOfUser(target.table.tableName, userId, sessionIds);
+      const stats = await target.memory.tableStats();
+      assert.deepEqual(stats, { sessions: 3, messages: 11, users: 1 });
+
+      const second = [];
+      for (const part of [...parts].reverse()) second.push(await target.memory.importUser({ part }));
+      assert.deepEqual(second.map((r) => r.written), parts.map(() => ({})));
+      assert.ok(second.every((r) => r.unchanged > 0));
+      assert.deepEqual(await itemsOfUser(target.table.tableName, userId, sessionIds), items);
+      assert.deepEqual(await target.memory.tableStats(), stats);
+      const session = items.find((item) => item['pk'] === `SESSION#${sessionIds[1]}` && item['sk'] === 'SESSION')!;
+      assert.equal(session['messageCount'], items.filter((item) => item['pk'] === `SESSION#${sessionIds[1]}` && String(item['sk']).startsWith('MSG#')).length);
+    } finally {
+      target.table.close();
+    }
+  });
+
+  it('exports a large user in parts within the stated limits, and the parts import to the whole', async function () {
+    this.timeout(600_000);
+    const userId = uniqueName('big');
+    const sessions = 3;
+    const perSession = 1000;
+    for (let s = 0; s < sessions; s++) {
+      for (let from = 0; from < perSession; from += 500) {
+        clock += 1000;
+        const payload = Array.from({ length: 500 }, (_, i) => ({ role: (i % 2 ? 'assistant' : 'user') as 'user', content: `message ${from + i} of session ${s}: ${'x'.repeat(150)}` }));
+        await memory.store(parseStoreRequest({ sessionId: `${userId}-${s}`, userId, role: 'user', payload }));
+      }
+    }
+    const exported = withCapacityMeter(() => exportAll(memory, { userId, partRecords: 500 }));
+    const started = process.hrtime.bigint();
+    const parts = await exported.result;
+    const exportMs = Number(process.hrtime.bigint() - started) / 1e6;
+    assert.equal(parts.length, 7, 'three sessions and 3,000 messages at 500 records a part: 3,004 records');
+    assert.deepEqual(parts.map((p) => [p.part, p.last]), parts.map((_, i) => [i, i === parts.length - 1]));
+    for (const part of parts) {
+      const records = (part.sessions ?? []).reduce((sum, s) => sum + 1 + s.messages.length + (s.summary ? 1 : 0), part.user ? 1 : 0);
+      assert.ok(records <= 500, `part ${part.part}: ${records} records`);
+    }
+    // By bytes: no part over 64 KiB of JSON.
+    const small = await exportAll(memory, { userId, partBytes: 64 * 1024, partRecords: maxPartRecords });
+    for (const part of small) assert.ok(Buffer.byteLength(JSON.stringify(part)) <= 64 * 1024, `part ${part.part}: ${Buffer.byteLength(JSON.stringify(part))} bytes`);
+    assert.ok(small.length > 10, `${small.length} parts`);
+    assert.deepEqual(small.flatMap((p) => p.sessions ?? []).flatMap((s) => s.messages), parts.flatMap((p) => p.sessions ?? []).flatMap((s) => s.messages));
+
+    const target = await targetTable();
+    try {
+      const imported = withCapacityMeter(async () => {
+        for (const part of parts) await target.memory.importUser({ part });
+      });
+      const importStarted = process.hrtime.bigint();
+      await imported.result;
+      const importMs = Number(process.hrtime.bigint() - importStarted) / 1e6;
+      assert.deepEqual(await target.memory.tableStats(), { sessions: 3, messages: 3000, users: 1 });
+      const history = await target.memory.history({ sessionId: `${userId}-1`, userId, limit: 1000 });
+      assert.deepEqual(history.map((m) => m.content), Array.from({ length: 1000 }, (_, i) => `message ${i} of session 1: ${'x'.repeat(150)}`));
+      const [e, i] = [exported.capacity(), imported.capacity()];
+      console.log(`      export of 3,000 messages: ${exportMs.toFixed(0)} ms, ${e.readUnits} RRU, ${e.calls.length} calls; `
+        + `import: ${importMs.toFixed(0)} ms, ${i.writeUnits} WRU, ${i.readUnits} RRU, ${i.calls.length} calls`);
+    } finally {
+      target.table.close();
+    }
+  });
+
+  it('leaves expired items out of the export', async () => {
+    const userId = uniqueName('ttl');
+    const start = clock;
+    await memory.store(parseStoreRequest({ sessionId: `${userId}-gone`, userId, role: 'user', payload: 'short-lived', ttlDays: 1 }));
+    await memory.store(parseStoreRequest({ sessionId: `${userId}-mixed`, userId, role: 'user', payload: 'short-lived too', ttlDays: 1 }));
+    clock += 1000;
+    await memory.store(parseStoreRequest({ sessionId: `${userId}-mixed`, userId, role: 'user', payload: 'kept', ttlDays: 10 }));
+    const contents = (parts: ExportPart[]) => parts.flatMap((p) => p.sessions ?? []).map((s) => [s.sessionId, s.messages.map((m) => m.content)]);
+    assert.deepEqual(contents(await exportAll(memory, { userId })), [[`${userId}-gone`, ['short-lived']], [`${userId}-mixed`, ['short-lived too', 'kept']]]);
+    clock = start + 2 * 86400_000;
+    const parts = await exportAll(memory, { userId });
+    assert.equal(parts[0]!.format, exportFormat);
+    assert.deepEqual(contents(parts), [[`${userId}-mixed`, ['kept']]]);
+  });
+});
