@@ -20,6 +20,15 @@ const tokenCount = { type: 'integer', minimum: 0, errorText: 'input.token-usage'
 const text = { type: 'string', errorText: 'input.string' } as const;
 const model = { type: 'string', errorText: 'input.string' } as const;
 
+/** A reply's token usage: each service names its counts its own way. */
+function usageSchema<const K extends string>(names: readonly K[]) {
+  return {
+    type: 'object',
+    properties: Object.fromEntries(names.map((name) => [name, tokenCount])) as { [P in K]: typeof tokenCount },
+    errorText: 'input.object',
+  } as const;
+}
+
 // ---- OpenAI chat completions: POST /v1/chat/completions --------------------------------------------
 
 const openAIChatCompletion = {
@@ -50,11 +59,7 @@ const openAIChatCompletion = {
         errorText: 'input.object',
       },
     },
-    usage: {
-      type: 'object',
-      properties: { prompt_tokens: tokenCount, completion_tokens: tokenCount, total_tokens: tokenCount },
-      errorText: 'input.object',
-    },
+    usage: usageSchema(['prompt_tokens', 'completion_tokens', 'total_tokens']),
   },
 } as const;
 
@@ -91,11 +96,7 @@ const openAIResponse = {
       contains: { type: 'object', required: ['type'], properties: { type: { enum: ['message', 'function_call'] } } },
       errorText: 'input.reply-output',
     },
-    usage: {
-      type: 'object',
-      properties: { input_tokens: tokenCount, output_tokens: tokenCount, total_tokens: tokenCount },
-      errorText: 'input.object',
-    },
+    usage: usageSchema(['input_tokens', 'output_tokens', 'total_tokens']),
   },
 } as const;
 
@@ -119,11 +120,7 @@ const anthropicMessage = {
       errorText: 'input.reply-blocks',
     },
     stop_reason: { type: ['string', 'null'], errorText: 'input.string' },
-    usage: {
-      type: 'object',
-      properties: { input_tokens: tokenCount, output_tokens: tokenCount },
-      errorText: 'input.object',
-    },
+    usage: usageSchema(['input_tokens', 'output_tokens']),
   },
 } as const;
 

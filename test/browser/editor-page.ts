@@ -50,6 +50,17 @@ export class NodeRedEditor {
     await page.screenshot({ path: join(this.screenshotDir, `${String(this.shots).padStart(2, '0')}-${name}.png`) });
   }
 
+  /** What the editor holds for a node's settings (what a Done in its tray saved, before any deploy). */
+  nodeSettings(id: string, names: string[]): Promise<Record<string, unknown>> {
+    return this.page.evaluate(
+      ({ id, names }) => {
+        const node = (window as unknown as { RED: { nodes: { node(id: string): Record<string, unknown> } } }).RED.nodes.node(id);
+        return Object.fromEntries(names.map((name) => [name, node[name]]));
+      },
+      { id, names },
+    );
+  }
+
   paletteNode(type: string): Locator {
     return this.page.locator(`#red-ui-palette-container .red-ui-palette-node[data-palette-type="${type}"]`);
   }

@@ -322,11 +322,11 @@ describe('the editor in Chromium', function () {
     await tray.locator('#node-input-format').selectOption('ollama');
     await editor.screenshot('context-template-code-editor');
     await editor.closeTray('node-dialog-ok');
-    const saved = await editor.page.evaluate((id) => {
-      const node = (window as unknown as { RED: { nodes: { node(id: string): Record<string, unknown> } } }).RED.nodes.node(id);
-      return { template: node['template'], model: node['model'], format: node['format'] };
-    }, more.context);
-    assert.deepEqual(saved, { template: 'You help jazz fans. {{preferences}}', model: 'llama3.2', format: 'ollama' });
+    assert.deepEqual(await editor.nodeSettings(more.context, ['template', 'model', 'format']), {
+      template: 'You help jazz fans. {{preferences}}',
+      model: 'llama3.2',
+      format: 'ollama',
+    });
   });
 
   it('graph link: the unlink row only for unlink, and the graph name as a TypedInput', async () => {
@@ -343,11 +343,7 @@ describe('the editor in Chromium', function () {
     await tray.locator('#node-input-operation').selectOption('neighbours');
     await unlinkRow.waitFor({ state: 'hidden' });
     await editor.closeTray('node-dialog-ok');
-    const saved = await editor.page.evaluate((id) => {
-      const node = (window as unknown as { RED: { nodes: { node(id: string): Record<string, unknown> } } }).RED.nodes.node(id);
-      return [node['graph'], node['graphType']];
-    }, more.graph);
-    assert.deepEqual(saved, ['graphName', 'msg']);
+    assert.deepEqual(await editor.nodeSettings(more.graph, ['graph', 'graphType']), { graph: 'graphName', graphType: 'msg' });
   });
 
   it('preference: only the rows the operation reads (key, value, limit)', async () => {
