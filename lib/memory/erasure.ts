@@ -5,7 +5,7 @@
  */
 import type { ClearRequest } from '../schemas/clear-request';
 import { batchWrite } from './batch-write';
-import { deletePartition, type CountsByKind } from './partition-delete';
+import { addCounts, deletePartition, type CountsByKind } from './partition-delete';
 import { assertOwner } from './session-owner';
 import type { TableCounters } from './table-counters';
 import type { TableHandle } from './table-handle';
@@ -29,22 +29,26 @@ export function uncount(counters: TableCounters, counts: CountsByKind): void {
 
 /**
  * Deletes every item of the session: messages, messageId guards, the summary, and last the session
- * item (so an interrupted delete still shows in the user's sessions, and running it again finishes
- * it). `onPage` hears what each page deleted, the session item last.
+ * item with its forget mark (so an interrupted delete still shows in the user's sessions, still
+ * refused while its user is being forgotten, and running it again finishes it). `onPage` hears what
+ * each page deleted, the session item last.
  */
 export async function deleteSession(table: TableHandle, sessionId: string, onPage: (counts: CountsByKind) => void | Promise<void>): Promise<CountsByKind> {
   const sessionKey = key.session(sessionId);
+  const last = new Map([[sessionKey.sk, 'session'], [key.forgetMark(sessionId).sk, 'forget-mark']]);
   const { counts, deferredKeys } = await deletePartition({
     documents: table.documents,
     tableName: table.tableName,
     pk: sessionKey.pk,
-    deferred: (sk) => sk === sessionKey.sk,
+    deferred: (sk) => last.has(sk),
     onPage,
   });
   if (deferredKeys.length > 0) {
     await batchWrite(table.documents, table.tableName, deferredKeys.map((Key) => ({ DeleteRequest: { Key } })));
-    counts['session'] = (counts['session'] ?? 0) + deferredKeys.length;
-    await onPage({ session: deferredKeys.length });
+    const lastCounts: CountsByKind = {};
+    for (const deferred of deferredKeys) addCounts(lastCounts, { [last.get(String(deferred['sk']))!]: 1 });
+    addCounts(counts, lastCounts);
+    await onPage(lastCounts);
   }
   return counts;
 }

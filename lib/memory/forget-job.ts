@@ -17,7 +17,7 @@
  * The job item is deleted last, once the user's sessions, partition and graph are empty.
  */
 import { randomUUID } from 'node:crypto';
-import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { deleteSession, totalItems, uncount } from './erasure';
 import { inParallel } from './in-parallel';
 import { addCounts, deletePartition, type CountsByKind } from './partition-delete';
@@ -25,6 +25,7 @@ import { queryPages } from './query-pages';
 import type { TableCounters } from './table-counters';
 import type { TableHandle } from './table-handle';
 import { attribute, key, userIndex } from './table-layout';
+import { transactionCancellation } from './transaction-cancellation';
 import { userSessionsQuery } from './user-sessions';
 
 export interface ForgetProgress {
@@ -75,6 +76,7 @@ const marksInFlight = 8;
  */
 const sessionsInFlight = 4;
 const jobAttributes = { owner: 'owner', leaseUntil: 'leaseUntil' } as const;
+const markKind = 'forget-mark';
 
 /** The process stopped the job; it resumes later (module comment). */
 export class ForgetPausedError extends Error {
@@ -329,21 +331,33 @@ class Runner {
     return marked;
   }
 
-  /** Marks the user's sessions `forgetting`: their reads and stores are refused from then on. */
+  /**
+   * Marks the user's sessions: `forgetting` on the session item (what stores and the session checks
+   * read) and, in the same transaction, the session's forget mark (what a read of its newest
+   * messages meets: table-layout.ts). Their reads and stores are refused from then on.
+   */
   private async mark(): Promise<void> {
     const sessionIds = await this.sessionIds();
     await inParallel(sessionIds, marksInFlight, async (sessionId) => {
       try {
-        await this.table.documents.send(new UpdateCommand({
-          TableName: this.table.tableName,
-          Key: key.session(sessionId),
-          UpdateExpression: 'SET #forgetting = :startedAt',
-          ConditionExpression: 'attribute_exists(#pk)',
-          ExpressionAttributeNames: { '#forgetting': 'forgetting', '#pk': attribute.partitionKey },
-          ExpressionAttributeValues: { ':startedAt': this.progress.startedAt },
+        await this.table.documents.send(new TransactWriteCommand({
+          TransactItems: [
+            {
+              Update: {
+                TableName: this.table.tableName,
+                Key: key.session(sessionId),
+                UpdateExpression: 'SET #forgetting = :startedAt',
+                ConditionExpression: 'attribute_exists(#pk)',
+                ExpressionAttributeNames: { '#forgetting': 'forgetting', '#pk': attribute.partitionKey },
+                ExpressionAttributeValues: { ':startedAt': this.progress.startedAt },
+              },
+            },
+            { Put: { TableName: this.table.tableName, Item: { ...key.forgetMark(sessionId), kind: markKind } } },
+          ],
         }));
       } catch (error) {
-        if ((error as Error).name !== 'ConditionalCheckFailedException') throw error; // cleared in between
+        // A session cleared in between has nothing left to mark.
+        if (transactionCancellation(error)?.codes[0] !== 'ConditionalCheckFailed') throw error;
       }
     });
     this.progress.sessions = sessionIds.length;
@@ -399,7 +413,9 @@ class Runner {
   }
 
   /** One page deleted: off the counters at once; into the job item and to the listeners about once a second. */
-  private async deleted(counts: CountsByKind): Promise<void> {
+  private async deleted(page: CountsByKind): Promise<void> {
+    // The job's own marks are not the user's data.
+    const { [markKind]: _marks, ...counts } = page;
     uncount(this.counters, counts);
     addCounts(this.progress.deleted, counts);
     this.progress.items += totalItems(counts);
@@ -452,8 +468,9 @@ class Runner {
     for await (const page of queryPages(this.table.documents, {
       TableName: this.table.tableName,
       KeyConditionExpression: '#pk = :pk',
-      ExpressionAttributeNames: { '#pk': attribute.partitionKey },
-      ExpressionAttributeValues: { ':pk': pk },
+      FilterExpression: '#kind <> :mark',
+      ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#kind': 'kind' },
+      ExpressionAttributeValues: { ':pk': pk, ':mark': markKind },
       Select: 'COUNT',
     })) {
       count += page.Count ?? 0;

@@ -42,21 +42,22 @@ function messageQuery(table: TableHandle, sessionId: string, lowest: string, hig
 
 /**
  * The newest `limit` messages (within since/until and the token budget), oldest first. With a
- * userId, the owner check runs beside the read.
+ * userId, or an `until`, the session check runs beside the read.
  */
 export async function history(table: TableHandle, request: HistoryRequest): Promise<MessageRecord[]> {
   const limit = request.limit ?? defaultHistoryLimit;
   const lowest = prefix.message + (request.since === undefined ? '' : ulidBounds(epochMs(request.since)).lowest);
-  const highest = prefix.message + (request.until === undefined ? '~' : ulidBounds(epochMs(request.until)).highest);
+  const highest = request.until === undefined ? key.messagesEnd : prefix.message + ulidBounds(epochMs(request.until)).highest;
   // DynamoDB refuses a BETWEEN whose bounds are the wrong way round, with a message about its syntax.
   if (lowest > highest) throw new MemoryInputError('input.since-after-until', { since: String(request.since), until: String(request.until) });
-  return readAsOwner(table, request.sessionId, request.userId, async () => {
+  const read = async () => {
     const newestFirst: MessageRecord[] = [];
     let tokensLeft = request.tokenBudget ?? Infinity;
     const nowMs = table.now();
     // Limit counts expired items too: later pages are read only when some had expired.
     for await (const page of queryPages(table.documents, messageQuery(table, request.sessionId, lowest, highest, false, limit))) {
       for (const item of page.Items ?? []) {
+        refuseIfForgetting(item, request.sessionId);
         if (!isLive(item, nowMs)) continue;
         const record = recordFromItem(item);
         if (request.tokenBudget !== undefined) {
@@ -69,7 +70,15 @@ export async function history(table: TableHandle, request: HistoryRequest): Prom
       }
     }
     return newestFirst.reverse();
-  });
+  };
+  // Without a user to check and up to the newest message, the read meets a forget mark itself;
+  // otherwise the session item is read beside it (its owner, and whether its user is being forgotten).
+  return request.userId === undefined && request.until === undefined ? read() : readAsOwner(table, request.sessionId, request.userId, read);
+}
+
+/** A read that meets its session's forget mark refuses the session (table-layout.ts). */
+function refuseIfForgetting(item: Record<string, unknown>, sessionId: string): void {
+  if (item[attribute.sortKey] === key.messagesEnd) throw new MemoryInputError('input.session-being-forgotten', { sessionId });
 }
 
 /** Messages after a ULID (all when undefined), newest or oldest first, a page at a time, until `enough` or the end. */
@@ -82,10 +91,13 @@ export async function messagesAfter(
 ): Promise<{ messages: StoredMessage[]; exhausted: boolean }> {
   const messages: StoredMessage[] = [];
   const lowest = afterUlid === undefined ? prefix.message : key.afterMessage(afterUlid);
-  const query = messageQuery(table, sessionId, lowest, prefix.message + '~', oldestFirst, firstMessagePage);
+  const query = messageQuery(table, sessionId, lowest, key.messagesEnd, oldestFirst, firstMessagePage);
   const nowMs = table.now();
   for await (const page of queryPages(table.documents, query, { nextLimit: (last) => Math.min(last * 2, maxMessagePage) })) {
-    for (const item of page.Items ?? []) if (isLive(item, nowMs)) messages.push({ ulid: messageUlid(item), record: recordFromItem(item) });
+    for (const item of page.Items ?? []) {
+      refuseIfForgetting(item, sessionId);
+      if (isLive(item, nowMs)) messages.push({ ulid: messageUlid(item), record: recordFromItem(item) });
+    }
     if (page.LastEvaluatedKey && enough(messages)) return { messages, exhausted: false };
   }
   return { messages, exhausted: true };

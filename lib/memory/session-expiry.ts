@@ -15,6 +15,7 @@
  * what holds, so a stale memory (the session cleared and started again elsewhere) costs a retry.
  */
 import { attribute } from './table-layout';
+import { isLive } from './ttl-filter';
 
 /**
  * How long a session item outlives its longest-lived message. DynamoDB deletes expired items some
@@ -25,6 +26,15 @@ import { attribute } from './table-layout';
 export const graceDays = 7;
 
 export type ExpiryMode = 'raise' | 'keep';
+
+/**
+ * Whether a session item, or a summary (which takes its session item's expiry), is live for reads:
+ * the grace only keeps it for forget-user, so reads see it expire with its longest-lived message.
+ */
+export function isSessionLive(item: Record<string, unknown>, nowMs: number): boolean {
+  const expiresAt = item[attribute.expiresAt];
+  return expiresAt === undefined || isLive({ [attribute.expiresAt]: Number(expiresAt) - graceDays * 86400 }, nowMs);
+}
 
 /** The session item's expiry for a message expiring at `messageExpiresAt` (epoch seconds; none: never). */
 export function sessionExpiresAt(messageExpiresAt: number | undefined): number | undefined {

@@ -9,12 +9,12 @@ import { MemoryInputError } from '../errors/input-errors';
 import { checkOwner, sessionAccessAttributes } from './session-owner';
 import type { TableHandle } from './table-handle';
 import { attribute, key } from './table-layout';
-import { isLive } from './ttl-filter';
+import { isSessionLive } from './session-expiry';
 
 /** The session's summary, if one is stored. */
 export async function summary(table: TableHandle, sessionId: string): Promise<StoredSummary | undefined> {
   const { Item } = await table.documents.send(new GetCommand({ TableName: table.tableName, Key: key.summary(sessionId), ConsistentRead: true }));
-  if (!Item || !isLive(Item, table.now())) return undefined;
+  if (!Item || !isSessionLive(Item, table.now())) return undefined;
   const { summary: text, covers, coversMessageId, coversCreatedAt, updatedAt } = Item as Record<string, string>;
   return { summary: text!, covers: covers!, updatedAt: updatedAt!, ...(coversMessageId ? { coversMessageId } : {}), ...(coversCreatedAt ? { coversCreatedAt } : {}) };
 }

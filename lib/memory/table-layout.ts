@@ -9,6 +9,7 @@
  *   item kind      pk                    sk                      gsi1pk            gsi1sk
  *   message        SESSION#<sessionId>   MSG#<ulid>              -                 -
  *   message id     SESSION#<sessionId>   MSGID#<messageId>       -                 -
+ *   forget mark    SESSION#<sessionId>   MSG#~                   -                 -
  *   session        SESSION#<sessionId>   SESSION                 USER#<userId>     SESSION#<lastActivityAt>
  *   summary        SESSION#<sessionId>   SUMMARY                 -                 -
  *   user marker    USER#<userId>         USER                    -                 -
@@ -25,6 +26,10 @@
  * "new" for the table statistics. Table statistics (sessions, messages, users) are counters spread
  * over `statsShards` items, written by each process's periodic flush and never by a store
  * (table-counters.ts): no item on the store path is shared by different sessions' stores.
+ *
+ * A forget mark sorts after every message of its session (`~` after every ULID character): the
+ * newest-first read of a session meets it first, so a session whose user is being forgotten is
+ * refused by the read itself, with no call beside it.
  *
  * A forget job exists while a user's data is being deleted (forget-job.ts): from its first write
  * every read of the user's data is refused, it records the deletion's progress, and its gsi1 entry
@@ -64,7 +69,7 @@ export const userIndex = 'gsi1';
 
 export type ItemKind =
   | 'message' | 'message-id' | 'session' | 'summary' | 'user' | 'stats' | 'preference' | 'preference-change' | 'entity'
-  | 'edge-out' | 'edge-in' | 'forget';
+  | 'edge-out' | 'edge-in' | 'forget' | 'forget-mark';
 
 /** How many counter items the table statistics are spread over. */
 export const statsShards = 10;
@@ -130,6 +135,9 @@ export const key = {
     sk: fitted('sk', prefix.messageId + messageId, { messageId }),
   }),
   summary: (sessionId: string) => ({ pk: sessionPartition(sessionId), sk: 'SUMMARY' }),
+  /** The highest message sort key a read asks for: the forget mark's, so that it is read when there. */
+  messagesEnd: `${prefix.message}~`,
+  forgetMark: (sessionId: string) => ({ pk: sessionPartition(sessionId), sk: `${prefix.message}~` }),
   /** The sort key after a message's (and before the next one's): `#` sorts below every ULID character. */
   afterMessage: (ulid: string) => `${prefix.message}${ulid}#`,
   userMarker: (userId: string) => ({ pk: userPartition(userId), sk: 'USER' }),

@@ -28,6 +28,7 @@ import { queryPages } from './query-pages';
 import { assertNotForgotten } from './session-owner';
 import type { TableHandle } from './table-handle';
 import { attribute, key, prefix } from './table-layout';
+import { isSessionLive } from './session-expiry';
 import { isLive } from './ttl-filter';
 import { userSessionsQuery } from './user-sessions';
 
@@ -97,9 +98,9 @@ async function* sessionEntries(table: TableHandle, userId: string, sessionId: st
     any = true;
     yield { section: 'sessions', session, message: { ulid: messageUlid(message), ...pick<Omit<ExportedMessage, 'ulid'>>(message, messageFields) } };
   }
-  const summary = summaryItem !== undefined && isLive(summaryItem, nowMs) ? pick<ExportedSummary>(summaryItem, summaryFields) : undefined;
+  const summary = summaryItem !== undefined && isSessionLive(summaryItem, nowMs) ? pick<ExportedSummary>(summaryItem, summaryFields) : undefined;
   if (summary) yield { section: 'sessions', session, summary };
-  else if (!any && isLive(item, nowMs)) yield { section: 'sessions', session };
+  else if (!any && isSessionLive(item, nowMs)) yield { section: 'sessions', session };
 }
 
 /** A section of the user's data that is a plain list of one partition's items of one kind. */

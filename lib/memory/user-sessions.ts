@@ -8,7 +8,7 @@ import { pageCursor } from './query-pages';
 import { checkOwner, readAsUser } from './session-owner';
 import type { TableHandle } from './table-handle';
 import { attribute, key, prefix, userIndex } from './table-layout';
-import { isLive } from './ttl-filter';
+import { isSessionLive } from './session-expiry';
 
 export interface SessionSummary {
   sessionId: string;
@@ -74,7 +74,7 @@ export async function listSessions(table: TableHandle, request: SessionsRequest)
       : {}),
   })));
   return {
-    sessions: (page.Items ?? []).filter((item) => isLive(item, nowMs)).map(sessionSummary),
+    sessions: (page.Items ?? []).filter((item) => isSessionLive(item, nowMs)).map(sessionSummary),
     ...(page.LastEvaluatedKey ? { cursor: pageCursor.encode(page.LastEvaluatedKey, sessionCursorKeys) } : {}),
   };
 }

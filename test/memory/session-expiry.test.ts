@@ -80,6 +80,10 @@ describe('TTL never orphans a session', () => {
     assert.equal(await sessionExpiry('c'), storedAt(7) + (30 + graceDays) * day, 'a longer TTL later lengthens it');
     const [summaryItem] = (await table.itemsWithPk(key.session(`${userId}-b`).pk)).filter((i) => i['sk'] === 'SUMMARY');
     assert.equal(Number(summaryItem!['expiresAt']), await sessionExpiry('b'), 'the summary lives as long as its session item');
+    // The grace keeps the items for forget-user only: reads see a session end with its last message.
+    const later = new ChatMemory({ documents: table.connection.documents, tableName: table.tableName, now: () => (storedAt(4) + 365 * day + 1) * 1000 });
+    assert.deepEqual((await later.listSessions({ userId })).sessions.map((s) => s.sessionId), [`${userId}-a`]);
+    assert.equal(await later.summary(`${userId}-b`), undefined);
   });
 
   it('a process that remembers an expiry another process has since lengthened does not shorten it', async () => {
