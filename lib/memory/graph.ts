@@ -170,12 +170,13 @@ export class MemoryGraph {
    * conditioned on the version read, retried if another writer came in between.
    */
   async upsertEntity(scope: GraphScope, request: EntityRequest): Promise<EntityRecord> {
-    await this.notForgotten(scope);
     const entityKey = key.entity(scope, request.id);
     for (let attempt = 0; ; attempt++) {
-      const { Item: stored } = await this.documents.send(
-        new GetCommand({ TableName: this.tableName, Key: entityKey, ConsistentRead: true }),
-      );
+      // The first read of the entity goes beside the check that the user is not being forgotten.
+      const [{ Item: stored }] = await Promise.all([
+        this.documents.send(new GetCommand({ TableName: this.tableName, Key: entityKey, ConsistentRead: true })),
+        attempt === 0 ? this.notForgotten(scope) : undefined,
+      ]);
       const before = stored ? entityFromItem(stored) : undefined;
       const nowIso = iso(this.now());
       const record: EntityRecord = {

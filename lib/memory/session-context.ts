@@ -7,7 +7,7 @@ import { buildContext, type ContextResult } from './context-builder';
 import type { MemoryGraph } from './graph';
 import { messagesAfter } from './message-history';
 import type { Preferences } from './preferences';
-import { assertOwner } from './session-owner';
+import { readAsOwner } from './session-owner';
 import { summary } from './session-summary';
 import type { TableHandle } from './table-handle';
 
@@ -19,8 +19,8 @@ export async function sessionContext(
   parts: { preferences: Preferences; graph: MemoryGraph },
   request: ContextRequest,
 ): Promise<ContextResult> {
-  await assertOwner(table, request.sessionId, request.userId);
-  return buildContext(
+  // The session check (its owner, and whether its user is being forgotten) runs beside the reads.
+  return readAsOwner(table, request.sessionId, request.userId, () => buildContext(
     {
       preferences: async (userId) => (await parts.preferences.get({ userId })).preferences,
       facts: (userId) => parts.graph.validRelationships({ userId }, maxFacts),
@@ -30,5 +30,5 @@ export async function sessionContext(
         (await messagesAfter(table, sessionId, after, true, (read) => read.length >= limit)).messages.slice(0, limit),
     },
     request,
-  );
+  ));
 }
