@@ -89,6 +89,13 @@ export const inputTexts = {
   'input.entity-missing': 'entity "__entityId__" is not in this graph: upsert it first; nothing was written',
   'input.entities-missing':
     'entity "__source__" and entity "__target__" are not in this graph: upsert them first; nothing was written',
+  // Vectors of long-term memory (embedding.ts)
+  'input.embedding-array': '__field__: must be an array of 1 to __maximum__ numbers (an embedding)',
+  'input.embedding-dimension': '__field__: has __dimension__ numbers; an embedding has 1 to __maximum__',
+  'input.embedding-number': '__field__: item __index__ is not a finite number',
+  'input.embedding-zero': '__field__: every number is 0, and a zero vector cannot be compared by cosine',
+  'input.embedder-mismatch':
+    "the stored vectors were made by __stored__ (__storedDimension__ dimensions) and the query's by __query__ (__queryDimension__ dimensions): vectors of different embedders or dimensions cannot be compared; nothing was read",
 } as const;
 
 export type InputText = keyof typeof inputTexts;

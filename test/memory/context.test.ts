@@ -10,18 +10,7 @@ import { countTokens, contentText, type Encoding } from '../../lib/memory/tokens
 import { parseContextRequest } from '../../lib/schemas/context-request';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
 import { memoryTable, uniqueName, type MemoryTable } from '../support/memory-table';
-
-/** mulberry32: a small seeded PRNG, so a failing history can be generated again. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { prng } from '../support/prng';
 
 const words = ['jazz', 'Lisbon', 'concert', 'ticket', 'tomorrow', 'the', 'a', 'blue', 'note', 'venue', 'price', 'é', '東京', '🎷', 'and', 'with', '42'];
 
