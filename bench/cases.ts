@@ -3,6 +3,7 @@
  * rotated), on the same DynamoDB Local.
  */
 import type { ForgetSizes } from './forget-user';
+import type { RecallSizes } from './recall-case';
 import { sampleText, seedSession, type Engine } from './engine';
 import { nodeClear, nodeContext, nodeHistory, nodeStore } from './node-cases';
 import { runMemoryCase } from './memory-case';
@@ -11,7 +12,7 @@ import { rawClear, rawClearParallelism, rawHistory, rawParallelWrites, rawPut, r
 import { ms, row, type Row } from './report';
 import { interleaved, median, throughput, timed } from './stats';
 
-export interface Sizes extends ForgetSizes {
+export interface Sizes extends ForgetSizes, RecallSizes {
   storeRounds: number;
   storePerRound: number;
   throughputRounds: number;

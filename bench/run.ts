@@ -18,6 +18,7 @@ import { clearSession, concurrentThroughput, contextBuild, flatHistory, memoryGr
 import { startEngine } from './engine';
 import { startNodeRuntime, stopNodeRed } from './node-runtime';
 import { forgetAtScale } from './forget-user';
+import { recallAtScale } from './recall-case';
 import { peerComparison } from './peer-cases';
 import { table, writeResults, type Row } from './report';
 
@@ -30,6 +31,7 @@ const quickSizes: Sizes = {
   contextMessages: 10_000, contextRounds: 4, contextPerRound: 10,
   peerSessions: 4, peerStoresPerSession: 4, peerLoadsPerStore: 2,
   forgetMessages: 10_000, forgetSessions: 20,
+  recallScopes: [100, 1_000], recallRounds: 5, rememberRounds: 20, recallQueries: 20,
 };
 const fullSizes: Sizes = {
   storeRounds: 10, storePerRound: 200,
@@ -40,6 +42,7 @@ const fullSizes: Sizes = {
   contextMessages: 100_000, contextRounds: 8, contextPerRound: 25,
   peerSessions: 13, peerStoresPerSession: 8, peerLoadsPerStore: 2,
   forgetMessages: 100_000, forgetSessions: 20,
+  recallScopes: [100, 1_000, 10_000], recallRounds: 9, rememberRounds: 50, recallQueries: 50,
 };
 
 const only = (name: string) => {
@@ -85,6 +88,7 @@ async function main() {
     await step('context', () => contextBuild(engine, runtime, sizes, log));
     await step('peer', () => peerComparison(engine, runtime, sizes, log));
     await step('forget', () => forgetAtScale(engine, sizes, log));
+    await step('recall', () => recallAtScale(engine, sizes, log));
   } finally {
     await runtime.stop();
     await stopNodeRed();

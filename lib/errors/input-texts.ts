@@ -99,6 +99,7 @@ export const inputTexts = {
   'input.memory-session-missing': 'session __sessionId__ has no stored message yet: a session\'s memory belongs to a session that exists; store a message first, or remember in the user\'s scope',
   'input.memory-embedding-needed': 'record __id__ has a vector from __embedder__; a new text needs a new embedding from it (msg.embedding), or its vector would no longer match its text',
   'input.memory-too-large': 'record __id__ would be __size__ KB with its vector, over DynamoDB\'s 400 KB item limit: keep its text and metadata smaller; nothing was written',
+  'input.memory-vector': '__field__: must be the record\'s float32 vector in base64, as an export wrote it',
   'input.memory-weights-zero': '__field__: the weights must not all be 0',
   'input.embedding-array': '__field__: must be an array of 1 to __maximum__ numbers (an embedding)',
   'input.embedding-dimension': '__field__: has __dimension__ numbers; an embedding has 1 to __maximum__',

@@ -5,7 +5,8 @@
  *   - the same version: uses what it holds, reading nothing else;
  *   - a newer version: reads the audit entries since its last one, and re-reads only the vector
  *     items they name (a change by another Node-RED process is seen this way too);
- *   - nothing held, or too much changed: reads every vector item of the scope.
+ *   - nothing held, too much changed, or a change without an audit entry (an import): reads every
+ *     vector item of the scope.
  * Audit entries' ULIDs come from each writer's clock, and a transaction that started earlier may
  * commit later, so the log is read from `logOverlapMs` before the last entry seen: entries read
  * twice only cost a re-read of their vector item.
@@ -98,7 +99,8 @@ export class ScopeVectorCache {
       vectors = await this.readAll(table.documents, table.tableName, partition);
       read = 'full';
     } else if (cached.version < version) {
-      const changed = await changedIds(table, partition, cached.lastChange);
+      // A write that left no audit entry (an import) leaves lastChange as it was: read it all.
+      const changed = lastChange === cached.lastChange ? undefined : await changedIds(table, partition, cached.lastChange);
       if (changed === undefined) {
         vectors = await this.readAll(table.documents, table.tableName, partition);
         read = 'full';

@@ -5,15 +5,17 @@
  * exported in bounded memory.
  *
  * What belongs to a user is listed once, in `userSections`: the user marker, the sessions the user
- * index lists under the user, the partition `USER#<userId>` (preferences and their history) and
- * `GRAPH#USER#<userId>` (the user's graph): the same places forget-user deletes (erasure.ts). A
- * kind of data a later change adds is one more section there (and one more record schema and
+ * index lists under the user, the partition `USER#<userId>` (preferences and their history, the
+ * user's long-term memory and its history) and `GRAPH#USER#<userId>` (the user's graph): the same
+ * places forget-user deletes (erasure.ts). A kind of data a later change adds is one more section there (and one more record schema and
  * import step). Expired items (ttl-filter.ts) are left out: to every read of the pack they are gone.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   ExportedEdge,
   ExportedEntity,
+  ExportedMemory,
+  ExportedMemoryChange,
   ExportedMessage,
   ExportedPreference,
   ExportedPreferenceChange,
@@ -23,6 +25,7 @@ import type {
   ExportRequest,
 } from '../schemas/transfer-request';
 import { exportFormat, exportVersion } from '../schemas/transfer-request';
+import { embedderFromKey } from './memory-items';
 import { messageUlid } from './message-record';
 import { queryPages } from './query-pages';
 import { assertNotForgotten } from './session-owner';
@@ -37,8 +40,8 @@ export const defaultPartLimits = { partRecords: 1000, partBytes: 1024 * 1024 };
 
 type Item = Record<string, unknown>;
 type SessionHeader = Omit<ExportedSession, 'messages' | 'summary'>;
-type ListSection = 'preferences' | 'preferenceChanges' | 'entities' | 'edges';
-type ListRecord = ExportedPreference | ExportedPreferenceChange | ExportedEntity | ExportedEdge;
+type ListSection = 'preferences' | 'preferenceChanges' | 'entities' | 'edges' | 'memories' | 'memoryChanges';
+type ListRecord = ExportedPreference | ExportedPreferenceChange | ExportedEntity | ExportedEdge | ExportedMemory | ExportedMemoryChange;
 
 /** One record on its way into a part. */
 type Entry =
@@ -140,6 +143,19 @@ const userSections: Array<(table: TableHandle, userId: string, nowMs: number) =>
   // The out item holds the edge; the in item is its mirror, derived again on import.
   listSection('edges', userGraph, prefix.edgeOut, (item) =>
     pick<ExportedEdge>(item, ['source', 'relation', 'target', 'properties', 'validFrom', 'validTo', 'createdAt', 'expiresAt'])),
+  // The record holds all a memory is; its vector item and the scope's version are derived again on import.
+  listSection('memories', key.userPartition, prefix.memory, (item) => ({
+    ...pick<Omit<ExportedMemory, 'embedder' | 'dimension' | 'vector' | 'kind'>>(item, [
+      'id', 'text', 'importance', 'metadata', 'sourceMessageIds', 'createdAt', 'updatedAt', 'lastAccessedAt', 'accessCount', 'validFrom', 'validTo', 'expiresAt', 'version',
+    ]),
+    ...(item['memoryKind'] !== undefined ? { kind: String(item['memoryKind']) } : {}),
+    ...embedderFromKey(item['embedder']),
+    vector: Buffer.from(item['vec32'] as Uint8Array).toString('base64'),
+  })),
+  listSection('memoryChanges', key.userPartition, prefix.memoryChange, (item) => ({
+    ulid: String(item[attribute.sortKey]).slice(prefix.memoryChange.length),
+    ...pick<Omit<ExportedMemoryChange, 'ulid'>>(item, ['recordId', 'action', 'oldText', 'newText', 'version', 'changedAt']),
+  })),
 ];
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');

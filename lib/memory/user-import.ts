@@ -15,10 +15,11 @@
  * - A session item lives at least as long as its longest-lived message, and an import never makes
  *   an item expire sooner than it would have.
  */
-import { GetCommand, PutCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { MemoryInputError } from '../errors/input-errors';
-import type { ExportedSession, ExportPart, ImportRequest } from '../schemas/transfer-request';
+import type { ExportedMemory, ExportedSession, ExportPart, ImportRequest } from '../schemas/transfer-request';
 import { inParallel } from './in-parallel';
+import { recordItem, vectorItem, type RecordContent } from './memory-items';
 import { itemBytes, maxItemBytes } from './item-size';
 import { addCounts, type CountsByKind } from './partition-delete';
 import { backoff, maxRetries } from './retry';
@@ -322,8 +323,34 @@ function plannedItems(part: ExportPart, userId: string) {
     };
     return { out, incoming: { ...key.edgeIn(scope, source, relation, target), kind: 'edge-in', ...edge } };
   });
-  for (const item of [...preferences, ...changes, ...entities, ...edges.map((e) => e.out)]) refuseTooLarge(item);
-  return { sessions, preferences, changes, entities, edges };
+  const memories = (part.memories ?? []).map((memory) => memoryItems(userId, memory));
+  const memoryChanges = (part.memoryChanges ?? []).map(({ ulid, ...change }) => ({ ...key.memoryChange({ userId }, ulid), kind: 'memory-change', ...change }));
+  for (const item of [...preferences, ...changes, ...entities, ...edges.map((e) => e.out), ...memories.map((m) => m.record), ...memoryChanges]) refuseTooLarge(item);
+  return { sessions, preferences, changes, entities, edges, memories, memoryChanges };
+}
+
+/** A memory record's item and its vector item (derived from the record's float32 vector). */
+function memoryItems(userId: string, memory: ExportedMemory) {
+  const bytes = Buffer.from(memory.vector, 'base64');
+  if (bytes.length !== memory.dimension * 4) throw new MemoryInputError('input.memory-vector', { field: `memories.${memory.id}.vector` });
+  const content: RecordContent = {
+    text: memory.text,
+    ...(memory.kind !== undefined ? { kind: memory.kind } : {}),
+    importance: memory.importance,
+    metadata: (memory.metadata as Record<string, unknown> | undefined) ?? {},
+    ...(memory.sourceMessageIds !== undefined ? { sourceMessageIds: memory.sourceMessageIds } : {}),
+    ...(memory.validFrom !== undefined ? { validFrom: memory.validFrom } : {}),
+    ...(memory.validTo !== undefined ? { validTo: memory.validTo } : {}),
+    ...(memory.expiresAt !== undefined ? { expiresAt: memory.expiresAt } : {}),
+    embedding: { embedder: memory.embedder, dimension: memory.dimension, vector: new Float32Array(Uint8Array.from(bytes).buffer) },
+  };
+  const scope = { userId };
+  const record = recordItem(scope, memory.id, content, { createdAt: memory.createdAt, updatedAt: memory.updatedAt }, {
+    accessCount: memory.accessCount,
+    ...(memory.lastAccessedAt !== undefined ? { lastAccessedAt: memory.lastAccessedAt } : {}),
+    version: memory.version,
+  });
+  return { record, vector: vectorItem(scope, memory.id, content, memory.updatedAt) };
 }
 
 /**
@@ -388,5 +415,50 @@ export async function importUser(table: TableHandle, counted: (change: CountChan
       }
     }
   });
+  await importMemories(table, userId, planned.memories, planned.memoryChanges, tally);
   return { userId, part: part.part, last: part.last, written: tally.written, unchanged: tally.unchanged };
+}
+
+/**
+ * A record and its vector item together, unless the table has this version of the record or a
+ * later one; audit entries as they were. Then the scope's version goes up without a new audit
+ * entry, which makes every process's cache of the scope read it whole (memory-vectors.ts).
+ */
+async function importMemories(
+  table: TableHandle,
+  userId: string,
+  memories: Array<{ record: Item; vector: Item }>,
+  changes: Item[],
+  tally: Tally,
+): Promise<void> {
+  const before = (tally.written['memory'] ?? 0) + (tally.written['memory-change'] ?? 0);
+  await inParallel(memories, inFlight, async ({ record, vector }) => {
+    const condition = olderVersion(Number(record['version']));
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await table.documents.send(new TransactWriteCommand({
+          TransactItems: [{ Put: { TableName: table.tableName, Item: record, ...condition } }, { Put: { TableName: table.tableName, Item: vector } }],
+        }));
+        addCounts(tally.written, { memory: 1, 'memory-vector': 1 });
+        return;
+      } catch (error) {
+        const cancellation = transactionCancellation(error);
+        if (cancellation?.codes[0] === 'ConditionalCheckFailed') {
+          tally.unchanged++;
+          return;
+        }
+        if (!cancellation?.transient || attempt >= maxRetries) throw error;
+        await backoff(attempt);
+      }
+    }
+  });
+  await inParallel(changes, inFlight, (item) => conditionalPut(table, item, notThere, 'memory-change', tally));
+  if ((tally.written['memory'] ?? 0) + (tally.written['memory-change'] ?? 0) === before) return;
+  await table.documents.send(new UpdateCommand({
+    TableName: table.tableName,
+    Key: key.memoryVersion({ userId }),
+    UpdateExpression: 'ADD #version :one SET #kind = :kind',
+    ExpressionAttributeNames: { '#version': 'version', '#kind': 'kind' },
+    ExpressionAttributeValues: { ':one': 1, ':kind': 'memory-version' },
+  }));
 }

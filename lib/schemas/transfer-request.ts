@@ -147,6 +147,51 @@ export const exportedEdgeSchema = {
   errorText: 'input.object',
 } as const;
 
+/** A long-term memory record of the user's own scope (long-term-memory.ts), with its vector. */
+export const exportedMemorySchema = {
+  type: 'object',
+  required: ['id', 'text', 'importance', 'createdAt', 'updatedAt', 'accessCount', 'embedder', 'dimension', 'vector', 'version'],
+  additionalProperties: false,
+  properties: {
+    id: { ...field.ulid, errorText: 'input.memory-id' },
+    text: { type: 'string', minLength: 1, maxLength: 32768, errorText: 'input.memory-text' },
+    kind: { ...field.id, maxLength: 64 },
+    importance: { type: 'integer', minimum: 1, maximum: 10, errorText: 'input.whole-number' },
+    metadata: field.metadata,
+    sourceMessageIds: { type: 'array', maxItems: 100, items: field.id, errorText: 'input.array' },
+    createdAt: time,
+    updatedAt: time,
+    lastAccessedAt: time,
+    accessCount: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, errorText: 'input.whole-number' },
+    validFrom: time,
+    validTo: time,
+    expiresAt,
+    embedder: { ...field.id, maxLength: 64 },
+    dimension: { type: 'integer', minimum: 1, maximum: 4096, errorText: 'input.whole-number' },
+    /** The float32 vector, little-endian, in base64 (4 bytes a dimension). */
+    vector: { type: 'string', minLength: 1, maxLength: 22000, pattern: '^[A-Za-z0-9+/]*={0,2}$', errorText: 'input.memory-vector' },
+    version,
+  },
+  errorText: 'input.object',
+} as const;
+
+/** One audit entry of the user's memory: ADD, UPDATE or DELETE of a record. */
+export const exportedMemoryChangeSchema = {
+  type: 'object',
+  required: ['ulid', 'recordId', 'action', 'version', 'changedAt'],
+  additionalProperties: false,
+  properties: {
+    ulid: field.ulid,
+    recordId: { ...field.ulid, errorText: 'input.memory-id' },
+    action: { type: 'string', enum: ['ADD', 'UPDATE', 'DELETE'], errorText: 'input.one-of' },
+    oldText: { type: 'string', maxLength: 32768, errorText: 'input.string' },
+    newText: { type: 'string', maxLength: 32768, errorText: 'input.string' },
+    version,
+    changedAt: time,
+  },
+  errorText: 'input.object',
+} as const;
+
 /** One part of a user's export. Sections without records in a part are left out of it. */
 export const exportPartSchema = {
   type: 'object',
@@ -179,6 +224,10 @@ export const exportPartSchema = {
     /** The user's own graph (`GRAPH#USER#<userId>`): entities, then relationships (named graphs are shared, not a user's). */
     entities: records(exportedEntitySchema),
     edges: records(exportedEdgeSchema),
+    /** The user's long-term memory records (their own scope; a named namespace is nobody's). */
+    memories: records(exportedMemorySchema),
+    /** Every change of a memory record (the audit history), oldest first. */
+    memoryChanges: records(exportedMemoryChangeSchema),
   },
   errorText: 'input.object',
 } as const;
@@ -191,6 +240,8 @@ export type ExportedPreference = FromSchema<typeof exportedPreferenceSchema>;
 export type ExportedPreferenceChange = FromSchema<typeof exportedPreferenceChangeSchema>;
 export type ExportedEntity = FromSchema<typeof exportedEntitySchema>;
 export type ExportedEdge = FromSchema<typeof exportedEdgeSchema>;
+export type ExportedMemory = FromSchema<typeof exportedMemorySchema>;
+export type ExportedMemoryChange = FromSchema<typeof exportedMemoryChangeSchema>;
 
 /** Refuses a part that is not one of this format and version, naming the first field at fault. */
 export const parseExportPart = parser(exportPartSchema);
