@@ -14,7 +14,7 @@ import {
   type SearchVectorsCommandInput,
   type TableDescription,
 } from '@aws-sdk/client-dynamodb';
-import { PutCommand } from '@aws-sdk/lib-dynamodb';
+import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Connection } from '../../lib/memory/connection';
 import { attribute, tableDefinition, vectorIndex, vectorIndexName } from '../../lib/memory/table-layout';
 import { searchVectors, vectorIndexOf, type VectorSearch } from '../../lib/memory/vector-search';
@@ -184,6 +184,24 @@ describe('vector search (SearchVectors through the double, not AWS)', function (
       await refused({ ...valid(), IndexName: 'gsi1' }, 'ValidationException', /^The table does not have the specified index: gsi1$/);
       await refused({ ...valid(), TableName: uniqueName('missing') }, 'ResourceNotFoundException', /.+/);
     });
+  });
+
+  it('refuses a write whose vector the index could not hold: another length, or not a list of numbers', async () => {
+    const item = (vector: unknown) => ({ pk: 'USER#ana', sk: 'MEM#bad', [attribute.vector]: vector, [attribute.memoryScope]: 'USER#ana', [attribute.embedder]: embedder });
+    const refusedWrite = (write: Promise<unknown>, message: RegExp) =>
+      assert.rejects(write, (error: Error) => {
+        assert.equal(error.name, 'ValidationException');
+        assert.match(error.message, message);
+        return true;
+      });
+    await refusedWrite(connection.documents.send(new PutCommand({ TableName: tableName, Item: item([1, 0]) })), /vector has 2 dimensions; the vector index memvec has 8/);
+    await refusedWrite(connection.documents.send(new PutCommand({ TableName: tableName, Item: item('0.1,0.2') })), /Invalid parameter type/);
+    await refusedWrite(
+      connection.documents.send(new TransactWriteCommand({ TransactItems: [{ Put: { TableName: tableName, Item: item([...randomVector(), 1]) } }] })),
+      /vector has 9 dimensions/,
+    );
+    // A vector of the index's length is stored, even on an item the index leaves out (no memscope).
+    await connection.documents.send(new PutCommand({ TableName: tableName, Item: { pk: 'USER#ana', sk: 'PREF#x', [attribute.vector]: randomVector() } }));
   });
 
   it('an index added to a table with UpdateTable is not ready, and refuses searches, until its backfill ends', async () => {

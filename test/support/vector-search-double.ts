@@ -7,6 +7,9 @@
  *   request and remembered per table; DescribeTable answers show them again. An index CreateTable
  *   makes is ACTIVE at once; one UpdateTable adds starts backfilling, as DynamoDB fills it from the
  *   table's items, until a test calls `setBackfilling(table, false)`.
+ * - A write whose item carries the vector attribute as anything but a list of numbers of the
+ *   index's dimension is refused, as DynamoDB refuses it (items of PutItem, BatchWriteItem and
+ *   TransactWriteItems; an UpdateItem's SET is not checked).
  * - SearchVectors is answered here: refused as DynamoDB refuses it (ValidationException, or the
  *   engine's ResourceNotFoundException for a missing table), else the scope's items are read from
  *   the engine at search time (a Query on the table's partition key equal to the HASH search
@@ -28,6 +31,7 @@ import type {
 import type { WireItem } from './capacity-units';
 import { jsonAnswer, withBody, type Engine, type EngineAnswer } from './engine-answer';
 import type { EngineDouble } from './fault-proxy';
+import { isItemOperation, itemAccesses, type ItemOperation } from './request-items';
 import { searchEqualities, ValidationError } from './search-condition';
 
 export interface VectorSearchDouble extends EngineDouble {
@@ -171,6 +175,20 @@ export function vectorSearchDouble(): VectorSearchDouble {
     return withBody(answer, { TableDescription: describe((body.TableDescription ?? body.Table)!) });
   }
 
+  function checkVectors(operation: ItemOperation, request: Record<string, unknown>): void {
+    for (const { table, item } of itemAccesses(operation, request)) {
+      for (const { definition } of tables.get(table)?.indexes.values() ?? []) {
+        const name = definition.VectorAttribute!.AttributeName!;
+        if (item?.[name] === undefined) continue;
+        const vector = float32s(item[name]);
+        if (!vector) throw new ValidationError(`Invalid parameter type: ${name} must be a list of numbers for the vector index ${definition.IndexName}`);
+        if (vector.length !== definition.Dimensions) {
+          throw new ValidationError(`${name} has ${vector.length} dimensions; the vector index ${definition.IndexName} has ${definition.Dimensions}`);
+        }
+      }
+    }
+  }
+
   /** Every item of one partition, strongly consistent: the double is exact where the index is eventually consistent. */
   async function partitionItems(engine: Engine, keyName: string, value: AttributeValue, tableName: string): Promise<WireItem[]> {
     const items: WireItem[] = [];
@@ -246,6 +264,10 @@ export function vectorSearchDouble(): VectorSearchDouble {
     },
     async answer(operation, body, engine) {
       try {
+        if (isItemOperation(operation)) {
+          checkVectors(operation, parse(body));
+          return undefined;
+        }
         if (operation === 'SearchVectors') {
           const answer = await search(parse<SearchRequest>(body), engine);
           if (answer.status === 200) double.searches++;
