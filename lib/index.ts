@@ -53,3 +53,13 @@ export {
   parseUserScope, parseNamedScope, parseEntityRequest, parseLinkRequest, parseUnlinkRequest, parseNeighboursRequest,
   parseRelationsRequest, type EntityRequest, type LinkRequest, type UnlinkRequest, type NeighboursRequest, type RelationsRequest,
 } from './schemas/graph-request';
+export {
+  LongTermMemory, type MemoryRecord, type MemoryChange, type MemoryPage, type RecallResult, type ScoredMemory,
+} from './memory/long-term-memory';
+export {
+  memoryOperations, memoryScopes, parseMemoryOperation, parseRememberRequest, parseRecallRequest, parseMemoryIdRequest,
+  parseUpdateMemoryRequest, parseListMemoryRequest, parseMemoryHistoryRequest, type MemoryOperation, type MemoryScopeKind,
+  type RememberRequest, type RecallRequest, type MemoryIdRequest, type UpdateMemoryRequest, type ListMemoryRequest,
+  type MemoryHistoryRequest, type NewMemory,
+} from './schemas/memory-request';
+export { builtInEmbedder, builtInEmbedding, type Embedding, type EmbedderId } from './memory/embedding';

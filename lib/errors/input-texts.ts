@@ -90,6 +90,16 @@ export const inputTexts = {
   'input.entities-missing':
     'entity "__source__" and entity "__target__" are not in this graph: upsert them first; nothing was written',
   // Vectors of long-term memory (embedding.ts)
+  'input.memory-text': '__field__: must be a text of 1 to __maxLength__ characters',
+  'input.memory-id': "__field__: must be a memory record's id (26 characters, as remember returned it)",
+  'input.memory-records': '__field__: must be an array of 1 to __maxItems__ records, each with a text',
+  'input.fraction': '__field__: must be a number from __minimum__ to __maximum__',
+  'input.memory-weights': '__field__: must be an object with similarity, recency and importance, each from 0 to 1',
+  'input.memory-missing': 'no memory record __id__ in this scope (forgotten, expired, or never remembered here)',
+  'input.memory-session-missing': 'session __sessionId__ has no stored message yet: a session\'s memory belongs to a session that exists; store a message first, or remember in the user\'s scope',
+  'input.memory-embedding-needed': 'record __id__ has a vector from __embedder__; a new text needs a new embedding from it (msg.embedding), or its vector would no longer match its text',
+  'input.memory-too-large': 'record __id__ would be __size__ KB with its vector, over DynamoDB\'s 400 KB item limit: keep its text and metadata smaller; nothing was written',
+  'input.memory-weights-zero': '__field__: the weights must not all be 0',
   'input.embedding-array': '__field__: must be an array of 1 to __maximum__ numbers (an embedding)',
   'input.embedding-dimension': '__field__: has __dimension__ numbers; an embedding has 1 to __maximum__',
   'input.embedding-number': '__field__: item __index__ is not a finite number',

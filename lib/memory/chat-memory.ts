@@ -17,6 +17,7 @@ import { clearSession, type ClearResult } from './erasure';
 import { ForgetJobs, type ForgetJob, type ForgetJobsOptions } from './forget-job';
 import type { CountsByKind } from './partition-delete';
 import { MemoryGraph } from './graph';
+import { LongTermMemory } from './long-term-memory';
 import { history } from './message-history';
 import { messageWrites, type MessageRecord } from './message-record';
 import { Preferences } from './preferences';
@@ -34,7 +35,7 @@ export type { ClearResult } from './erasure';
 export type { ForgetJob, ForgetListener, ForgetProgress } from './forget-job';
 
 export interface ForgetResult {
-  /** Items deleted by kind (message, message-id, session, summary, user, preference, preference-change, entity, edge-out, edge-in). */
+  /** Items deleted by kind (message, message-id, session, summary, user, preference, preference-change, entity, edge-out, edge-in, memory, memory-vector, memory-change, memory-version). */
   deleted: CountsByKind;
   items: number;
 }
@@ -67,6 +68,8 @@ export class ChatMemory {
   readonly graph: MemoryGraph;
   /** Forgetting users in the background, resumably (see forget-job.ts). */
   readonly forgetJobs: ForgetJobs;
+  /** Long-term memory records, recalled by meaning (long-term-memory.ts). */
+  readonly memories: LongTermMemory;
 
   constructor(options: ChatMemoryOptions) {
     this.tableName = options.tableName;
@@ -80,6 +83,7 @@ export class ChatMemory {
     this.preferences = new Preferences(this.table);
     this.graph = new MemoryGraph(this.table);
     this.forgetJobs = new ForgetJobs(this.table, this.counters, options.forgetJobs);
+    this.memories = new LongTermMemory(this.table);
   }
 
   /** Stores the payload's message(s) in order; returns what was stored (see MessageRecord.duplicate). */

@@ -9,7 +9,6 @@
  * `parse…` functions on input you do not control.
  */
 import {
-  BatchGetCommand,
   GetCommand,
   PutCommand,
   QueryCommand,
@@ -27,6 +26,8 @@ import type {
 } from '../schemas/graph-request';
 import { EntityNotFoundError, MemoryInputError } from '../errors/input-errors';
 import { itemBytes, maxItemBytes } from './item-size';
+import { batchGet } from './batch-get';
+import { iso } from './instants';
 import { pageCursor, queryPages } from './query-pages';
 import { backoff, maxRetries } from './retry';
 import { assertNotForgotten } from './session-owner';
@@ -100,7 +101,6 @@ export interface UnlinkResult {
 
 const defaultNeighbourLimit = 100;
 const defaultRelationsLimit = 20;
-const batchGetSize = 100;
 
 /** What varies between pages of a relation listing (both partitions come from the scope). */
 const relationCursorKeys = [attribute.sortKey, attribute.gsi1SortKey] as const;
@@ -108,12 +108,6 @@ const relationCursorKeys = [attribute.sortKey, attribute.gsi1SortKey] as const;
 type TransactItems = NonNullable<TransactWriteCommandInput['TransactItems']>;
 type Item = Record<string, unknown>;
 
-/** An instant as a normalised ISO 8601 string, so that times compare as strings in DynamoDB. */
-function iso(instant: string | number): string {
-  const date = new Date(instant);
-  if (Number.isNaN(date.getTime())) throw new MemoryInputError('input.not-a-time', { instant });
-  return date.toISOString();
-}
 
 function assertFits(item: Item, tooLarge: 'input.entity-too-large' | 'input.relationship-too-large'): void {
   const bytes = itemBytes(item);
@@ -409,16 +403,8 @@ export class MemoryGraph {
 
   private async entities(scope: GraphScope, ids: string[]): Promise<EntityRecord[]> {
     const found = new Map<string, EntityRecord>();
-    for (let i = 0; i < ids.length; i += batchGetSize) {
-      let keys: Item[] = ids.slice(i, i + batchGetSize).map((id) => key.entity(scope, id));
-      for (let attempt = 0; keys.length > 0; attempt++) {
-        if (attempt > maxRetries) throw new Error(`DynamoDB left ${keys.length} entity reads unprocessed after ${maxRetries} retries`);
-        if (attempt > 0) await backoff(attempt);
-        const result = await this.documents.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys } } }));
-        for (const item of result.Responses?.[this.tableName] ?? []) found.set(item['id'] as string, entityFromItem(item));
-        keys = (result.UnprocessedKeys?.[this.tableName]?.Keys as Item[] | undefined) ?? [];
-      }
-    }
+    const items = await batchGet(this.documents, this.tableName, ids.map((id) => key.entity(scope, id)));
+    for (const item of items) found.set(item['id'] as string, entityFromItem(item));
     return ids.flatMap((id) => (found.has(id) ? [found.get(id)!] : []));
   }
 

@@ -8,6 +8,7 @@ import { chatMessage } from './chat-message';
 import { messageTokens, type StoredMessage } from './context-builder';
 import { MemoryInputError } from '../errors/input-errors';
 import { ulidBounds } from './message-ids';
+import { epochMs } from './instants';
 import { messageUlid, recordFromItem, type MessageRecord } from './message-record';
 import { queryPages } from './query-pages';
 import { readAsOwner } from './session-owner';
@@ -23,10 +24,6 @@ const defaultHistoryLimit = 20;
  */
 const firstMessagePage = 50;
 const maxMessagePage = 1000;
-
-function epochMs(instant: string | number): number {
-  return typeof instant === 'number' ? instant : Date.parse(instant);
-}
 
 /** A Query of the session's message items with sort keys from `lowest` to `highest` (expired ones included: see isLive). */
 function messageQuery(table: TableHandle, sessionId: string, lowest: string, highest: string, oldestFirst: boolean, limit: number) {

@@ -10,7 +10,8 @@
  * holds, so its own stores are always counted; other processes' stores show after their next flush
  * (within `flushAfterMs`). What a process held when it died without closing is never counted.
  */
-import { BatchGetCommand, TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { TransactWriteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { batchGet } from './batch-get';
 import { key, statsShards } from './table-layout';
 import { updateExpression } from './update-expression';
 
@@ -83,13 +84,9 @@ export class TableCounters {
   async read(): Promise<TableStats> {
     await this.flush();
     const totals: TableStats = { sessions: 0, messages: 0, users: 0 };
-    let keys: Record<string, unknown>[] = Array.from({ length: statsShards }, (_, shard) => key.statsShard(shard));
-    while (keys.length > 0) {
-      const result = await this.documents.send(new BatchGetCommand({ RequestItems: { [this.tableName]: { Keys: keys, ConsistentRead: true } } }));
-      for (const item of result.Responses?.[this.tableName] ?? []) {
-        for (const field of fields) totals[field] += Number(item[field] ?? 0);
-      }
-      keys = (result.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
+    const keys = Array.from({ length: statsShards }, (_, shard) => key.statsShard(shard));
+    for (const item of await batchGet(this.documents, this.tableName, keys, { consistent: true })) {
+      for (const field of fields) totals[field] += Number(item[field] ?? 0);
     }
     return totals;
   }

@@ -20,6 +20,10 @@
  *   entity         GRAPH#<scope>         ENTITY#<entityId>       -                 -
  *   edge, out      GRAPH#<scope>         OUT#<src>#<rel>#<dst>   GRAPH#<scope>#REL#<rel>   <createdAt>#<src>#<dst>
  *   edge, in       GRAPH#<scope>         IN#<dst>#<rel>#<src>    -                 -
+ *   memory record  <memory scope>        MEM#<ulid>              -                 -
+ *   memory vector  <memory scope>        MEMVEC#<ulid>           -                 -
+ *   memory change  <memory scope>        MEMLOG#<ulid>           -                 -
+ *   memory version <memory scope>        MEMVERSION              -                 -
  *
  * The vector index `memvec` (only on tables created with a vector dimension: tableDefinition's
  * option, or the CloudFormation stack's MemoryVectorDimension) indexes the items that carry both
@@ -45,6 +49,15 @@
  * indexed per scope and relation type, never on the bare relation type (one hot partition).
  * Everything of a user lives under `USER#<userId>`, `GRAPH#USER#<userId>` and the sessions the user
  * index lists, which is what forgetting a user deletes.
+ *
+ * Long-term memory (long-term-memory.ts) lives in the partition of its scope: a user's in
+ * `USER#<userId>` (beside preferences), a session's in `SESSION#<sessionId>`, a named namespace's in
+ * `MEMORY#NAMED#<name>`. So forget-user and clear erase it with the partitions they already delete,
+ * and a running forget job refuses it as it refuses preferences. `MEM…` sorts before `MSG#` and after
+ * nothing any other read asks for by prefix. A record's vector item holds its compact (int8) vector
+ * and what recall scores and filters on, so a recall reads vectors without texts; the version item
+ * is bumped in every write's transaction, which is how another process's cached vectors learn they
+ * are stale (memory-vectors.ts).
  *
  * A message's sort key is a ULID: its first ten characters are the creation time in
  * milliseconds and the rest is random (and monotonic within one process), so keys sort by time and
@@ -86,7 +99,7 @@ export const userIndex = 'gsi1';
 
 export type ItemKind =
   | 'message' | 'message-id' | 'session' | 'summary' | 'user' | 'stats' | 'preference' | 'preference-change' | 'entity'
-  | 'edge-out' | 'edge-in' | 'forget' | 'forget-mark';
+  | 'edge-out' | 'edge-in' | 'forget' | 'forget-mark' | 'memory' | 'memory-vector' | 'memory-change' | 'memory-version';
 
 /** How many counter items the table statistics are spread over. */
 export const statsShards = 10;
@@ -108,7 +121,14 @@ export const prefix = {
   edgeIn: 'IN#',
   relation: '#REL#',
   stats: 'STATS#',
+  memory: 'MEM#',
+  memoryVector: 'MEMVEC#',
+  memoryChange: 'MEMLOG#',
+  namedMemory: 'MEMORY#NAMED#',
 } as const;
+
+/** Whose long-term memory: a user's, a session's, or a namespace flows share by name. */
+export type MemoryScope = { userId: string } | { sessionId: string } | { namespace: string };
 
 /**
  * DynamoDB's limits on a key attribute's value, in UTF-8 bytes; an index's keys have the table's
@@ -141,6 +161,8 @@ function fitted(keyAttribute: keyof typeof keyLimits, value: string, ids: Record
 const scopeIds = (scope: GraphScope): Record<string, string> => ('userId' in scope ? { userId: scope.userId } : { graph: scope.graph });
 const sessionPartition = (sessionId: string) => fitted('pk', prefix.session + sessionId, { sessionId });
 const userPartition = (userId: string) => fitted('pk', prefix.user + userId, { userId });
+const memoryPartition = (scope: MemoryScope) =>
+  'userId' in scope ? userPartition(scope.userId) : 'sessionId' in scope ? sessionPartition(scope.sessionId) : fitted('pk', prefix.namedMemory + scope.namespace, { namespace: scope.namespace });
 const graphPartition = (scope: GraphScope) =>
   fitted('pk', prefix.graph + ('userId' in scope ? prefix.user + scope.userId : prefix.namedGraph + scope.graph), scopeIds(scope));
 
@@ -182,6 +204,11 @@ export const key = {
     pk: graphPartition(scope),
     sk: fitted('sk', `${prefix.edgeIn}${target}#${relation}#${source}`, { target, relation, source }),
   }),
+  memoryPartition,
+  memory: (scope: MemoryScope, id: string) => ({ pk: memoryPartition(scope), sk: prefix.memory + id }),
+  memoryVector: (scope: MemoryScope, id: string) => ({ pk: memoryPartition(scope), sk: prefix.memoryVector + id }),
+  memoryChange: (scope: MemoryScope, ulid: string) => ({ pk: memoryPartition(scope), sk: prefix.memoryChange + ulid }),
+  memoryVersion: (scope: MemoryScope) => ({ pk: memoryPartition(scope), sk: 'MEMVERSION' }),
   /** What the sort keys of an entity's edges in one direction (and of one relation) begin with. */
   edgesOf: (direction: 'out' | 'in', id: string, relation: string | undefined) => {
     const start = `${direction === 'out' ? prefix.edgeOut : prefix.edgeIn}${id}#`;

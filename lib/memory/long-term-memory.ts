@@ -1,0 +1,323 @@
+/**
+ * Long-term memory records: what a flow remembers (a fact, a preference, an event) and recalls by
+ * meaning later, in a user's scope, a session's, or a named namespace (table-layout.ts). No
+ * Node-RED in here; requests are typed by ../schemas/memory-request (use its `parse…` functions on
+ * input you do not control).
+ *
+ * Every change is one transaction: the record, its vector item, its audit entry (ADD, UPDATE,
+ * DELETE, as preferences keep theirs) and the scope's version bump, with the scope's access check
+ * as a condition, so there is never a record without its vector or its audit entry, and every
+ * process's cache of the scope's vectors learns of it (memory-vectors.ts). An update or forget
+ * reads the record and writes with a condition on the version it read; when another writer was
+ * quicker, it reads again and retries.
+ */
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { MemoryInputError } from '../errors/input-errors';
+import type {
+  ListMemoryRequest,
+  MemoryHistoryRequest,
+  MemoryIdRequest,
+  NewMemory,
+  RecallRequest,
+  RememberRequest,
+  UpdateMemoryRequest,
+} from '../schemas/memory-request';
+import { builtInEmbedder, builtInEmbedding, parseEmbedding, type Embedding } from './embedding';
+import { iso } from './instants';
+import { itemBytes, maxItemBytes } from './item-size';
+import {
+  changeFromItem,
+  changeItem,
+  embedderFromKey,
+  recordFromItem,
+  recordItem,
+  scopeName,
+  storedVector,
+  vectorItem,
+  versionBump,
+  type MemoryChange,
+  type MemoryRecord,
+  type RecordContent,
+} from './memory-items';
+import { recall, type RecallResult } from './memory-recall';
+import { guardRefusal, memoryScope, readScope, writeGuard, type ScopeRequest, type WriteGuard } from './memory-scope';
+import { ScopeVectorCache } from './memory-vectors';
+import { nextMessageUlid } from './message-ids';
+import { pageCursor, queryPages } from './query-pages';
+import { backoff, maxRetries } from './retry';
+import type { TableHandle } from './table-handle';
+import { attribute, key, prefix, type MemoryScope } from './table-layout';
+import { transactionCancellation } from './transaction-cancellation';
+import { isLive } from './ttl-filter';
+
+export type { MemoryChange, MemoryRecord } from './memory-items';
+export type { RecallResult, ScoredMemory } from './memory-recall';
+
+type Item = Record<string, unknown>;
+
+export const defaultImportance = 5;
+const defaultListLimit = 20;
+/** Records per remember transaction: 3 items each, the version bump and the access check (100 at most). */
+const recordsPerTransaction = 32;
+
+export interface MemoryPage<T> {
+  items: T[];
+  /** Pass on as `cursor` for the next page; absent on the last. */
+  cursor?: string;
+}
+
+export class LongTermMemory {
+  private readonly vectors = new ScopeVectorCache();
+
+  constructor(private readonly table: TableHandle) {}
+
+  /** Remembers each record (one transaction per 32), each with an ADD audit entry. */
+  async remember(request: RememberRequest): Promise<MemoryRecord[]> {
+    const scope = memoryScope(request);
+    const guard = await writeGuard(this.table, request);
+    const nowMs = this.table.now();
+    const at = iso(nowMs);
+    const records = request.records.map((record, index) => ({
+      id: nextMessageUlid(nowMs),
+      content: this.content(record, guard, nowMs, embeddingOf(record.embedding, `records[${index}].embedding`, request.embedder, record.text)),
+    }));
+    const written: MemoryRecord[] = [];
+    for (let start = 0; start < records.length; start += recordsPerTransaction) {
+      const batch = records.slice(start, start + recordsPerTransaction);
+      const items = batch.map(({ id, content }) => ({
+        record: recordItem(scope, id, content, { createdAt: at, updatedAt: at }, { accessCount: 0, version: 1 }),
+        vector: vectorItem(scope, id, content, at),
+        change: changeItem(scope, nextMessageUlid(nowMs), { id, action: 'ADD', newText: content.text, version: 1, changedAt: at }),
+      }));
+      for (const { record } of items) assertFits(record);
+      const lastChange = String(items[items.length - 1]!.change[attribute.sortKey]).slice(prefix.memoryChange.length);
+      await this.transact(request, [
+        ...(guard.check ? [guard.check] : []),
+        ...items.flatMap(({ record, vector, change }) => [
+          { Put: { TableName: this.table.tableName, Item: record, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': attribute.partitionKey } } },
+          { Put: { TableName: this.table.tableName, Item: vector } },
+          { Put: { TableName: this.table.tableName, Item: change } },
+        ]),
+        versionBump(this.table.tableName, scope, lastChange),
+      ]);
+      written.push(...items.map(({ record }) => recordFromItem(record, scopeName(scope))));
+    }
+    return written;
+  }
+
+  /** One record, or a MemoryInputError when the scope has none of that id. */
+  async get(request: MemoryIdRequest): Promise<MemoryRecord> {
+    const scope = memoryScope(request);
+    const item = await readScope(this.table, request, () => this.readRecord(scope, request.id));
+    return recordFromItem(item, scopeName(scope));
+  }
+
+  /**
+   * Changes a record's text, kind, importance, metadata or validity, with an UPDATE audit entry
+   * (old and new text). A new text gets a new vector: the built-in one's, or `embedding` (required
+   * for a record whose vector came from another embedder).
+   */
+  async update(request: UpdateMemoryRequest): Promise<MemoryRecord> {
+    const scope = memoryScope(request);
+    for (let attempt = 0; ; attempt++) {
+      const [current, guard] = await Promise.all([this.readRecord(scope, request.id), writeGuard(this.table, request)]);
+      const nowMs = this.table.now();
+      const at = iso(nowMs);
+      const stored = recordFromItem(current, scopeName(scope));
+      const text = request.text ?? stored.text;
+      const content = this.content(
+        {
+          text,
+          ...(request.kind ?? stored.kind ? { kind: request.kind ?? stored.kind! } : {}),
+          importance: request.importance ?? stored.importance,
+          metadata: (request.metadata as Record<string, unknown> | undefined) ?? stored.metadata,
+          ...(stored.sourceMessageIds ? { sourceMessageIds: stored.sourceMessageIds } : {}),
+          ...(request.validFrom ?? stored.validFrom ? { validFrom: request.validFrom ?? stored.validFrom! } : {}),
+          ...(request.validTo ?? stored.validTo ? { validTo: request.validTo ?? stored.validTo! } : {}),
+        },
+        guard,
+        nowMs,
+        this.updatedEmbedding(request, current, stored, text),
+        current[attribute.expiresAt] as number | undefined,
+      );
+      const version = stored.version + 1;
+      const record = recordItem(scope, stored.id, content, { createdAt: stored.createdAt, updatedAt: at }, {
+        accessCount: stored.accessCount,
+        ...(stored.lastAccessedAt ? { lastAccessedAt: stored.lastAccessedAt } : {}),
+        version,
+      });
+      assertFits(record);
+      const changeUlid = nextMessageUlid(nowMs);
+      const change: MemoryChange = { id: stored.id, action: 'UPDATE', oldText: stored.text, newText: text, version, changedAt: at };
+      const applied = await this.transactOnVersion(request, guard, attempt, [
+        { Put: { TableName: this.table.tableName, Item: record, ...onVersion(stored.version) } },
+        { Put: { TableName: this.table.tableName, Item: vectorItem(scope, stored.id, content, at) } },
+        { Put: { TableName: this.table.tableName, Item: changeItem(scope, changeUlid, change) } },
+        versionBump(this.table.tableName, scope, changeUlid),
+      ]);
+      if (applied) return recordFromItem(record, scopeName(scope));
+    }
+  }
+
+  /** Deletes a record and its vector, with a DELETE audit entry keeping its last text. */
+  async forget(request: MemoryIdRequest): Promise<MemoryRecord> {
+    const scope = memoryScope(request);
+    for (let attempt = 0; ; attempt++) {
+      const [current, guard] = await Promise.all([this.readRecord(scope, request.id), writeGuard(this.table, request)]);
+      const stored = recordFromItem(current, scopeName(scope));
+      const nowMs = this.table.now();
+      const changeUlid = nextMessageUlid(nowMs);
+      const change: MemoryChange = { id: stored.id, action: 'DELETE', oldText: stored.text, version: stored.version + 1, changedAt: iso(nowMs) };
+      const applied = await this.transactOnVersion(request, guard, attempt, [
+        { Delete: { TableName: this.table.tableName, Key: key.memory(scope, stored.id), ...onVersion(stored.version) } },
+        { Delete: { TableName: this.table.tableName, Key: key.memoryVector(scope, stored.id) } },
+        { Put: { TableName: this.table.tableName, Item: changeItem(scope, changeUlid, change) } },
+        versionBump(this.table.tableName, scope, changeUlid),
+      ]);
+      if (applied) return stored;
+    }
+  }
+
+  /** The scope's records, newest first, a page at a time (expired ones left out). */
+  async list(request: ListMemoryRequest): Promise<MemoryPage<MemoryRecord>> {
+    const scope = memoryScope(request);
+    const nowMs = this.table.now();
+    return readScope(this.table, request, () =>
+      this.page(scope, prefix.memory, request, (item) => (isLive(item, nowMs) ? recordFromItem(item, scopeName(scope)) : undefined)),
+    );
+  }
+
+  /** The scope's audit entries, newest first; of one record when `id` is given. */
+  history(request: MemoryHistoryRequest): Promise<MemoryPage<MemoryChange>> {
+    const scope = memoryScope(request);
+    return readScope(this.table, request, () =>
+      this.page(scope, prefix.memoryChange, request, (item) => (request.id === undefined || item['recordId'] === request.id ? changeFromItem(item) : undefined)),
+    );
+  }
+
+  /** The records most relevant to the query (memory-recall.ts says how they are scored). */
+  recall(request: RecallRequest): Promise<RecallResult> {
+    const scope = memoryScope(request);
+    const query = embeddingOf(request.embedding, 'embedding', request.embedder, request.query);
+    return readScope(this.table, request, () => recall({ ...this.table, vectors: this.vectors }, scope, request, query));
+  }
+
+  private content(record: NewMemory, guard: WriteGuard, nowMs: number, embedding: Embedding, keptExpiry?: number): RecordContent {
+    const ownExpiry = record.ttlDays === undefined ? keptExpiry : Math.floor(nowMs / 1000 + record.ttlDays * 86400);
+    const expiresAt = guard.expiresBy === undefined ? ownExpiry : Math.min(ownExpiry ?? Infinity, guard.expiresBy);
+    return {
+      text: record.text,
+      ...(record.kind !== undefined ? { kind: record.kind } : {}),
+      importance: record.importance ?? defaultImportance,
+      metadata: (record.metadata as Record<string, unknown> | undefined) ?? {},
+      ...(record.sourceMessageIds !== undefined ? { sourceMessageIds: record.sourceMessageIds } : {}),
+      ...(record.validFrom !== undefined ? { validFrom: iso(record.validFrom) } : {}),
+      ...(record.validTo !== undefined ? { validTo: iso(record.validTo) } : {}),
+      ...(expiresAt !== undefined ? { expiresAt } : {}),
+      embedding,
+    };
+  }
+
+  /** The vector an update stores: the one given, the built-in one of a new text, or the stored one. */
+  private updatedEmbedding(request: UpdateMemoryRequest, current: Item, stored: MemoryRecord, text: string): Embedding {
+    if (request.embedding !== undefined) return embeddingOf(request.embedding, 'embedding', request.embedder, text);
+    if (text === stored.text) return { ...embedderFromKey(current['embedder']), vector: storedVector(current) };
+    if (stored.embedder === builtInEmbedder.embedder && stored.dimension === builtInEmbedder.dimension) return builtInEmbedding(text);
+    throw new MemoryInputError('input.memory-embedding-needed', { id: stored.id, embedder: stored.embedder });
+  }
+
+  private async readRecord(scope: MemoryScope, id: string): Promise<Item> {
+    const { Item } = await this.table.documents.send(new GetCommand({ TableName: this.table.tableName, Key: key.memory(scope, id), ConsistentRead: true }));
+    if (Item === undefined || !isLive(Item, this.table.now())) throw new MemoryInputError('input.memory-missing', { id });
+    return Item;
+  }
+
+  /** A remember's transaction, retried while DynamoDB cancels it for transient reasons. */
+  private async transact(request: ScopeRequest, items: Item[]): Promise<void> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        await this.table.documents.send(new TransactWriteCommand({ TransactItems: items as never }));
+        return;
+      } catch (error) {
+        const cancelled = transactionCancellation(error);
+        if (cancelled?.codes[0] === 'ConditionalCheckFailed' && items[0]?.['ConditionCheck']) throw guardRefusal(request);
+        if (!cancelled?.transient || attempt >= maxRetries) throw error;
+        await backoff(attempt);
+      }
+    }
+  }
+
+  /**
+   * An update's or forget's transaction: true when applied, false when another writer changed the
+   * record since it was read (read again and retry).
+   */
+  private async transactOnVersion(request: ScopeRequest, guard: WriteGuard, attempt: number, items: Item[]): Promise<boolean> {
+    const all = [...(guard.check ? [guard.check] : []), ...items];
+    try {
+      await this.table.documents.send(new TransactWriteCommand({ TransactItems: all as never }));
+      return true;
+    } catch (error) {
+      const cancelled = transactionCancellation(error);
+      if (!cancelled || attempt >= maxRetries) throw error;
+      if (guard.check && cancelled.codes[0] === 'ConditionalCheckFailed') throw guardRefusal(request);
+      if (!cancelled.transient && !cancelled.codes.includes('ConditionalCheckFailed')) throw error;
+      await backoff(attempt);
+      return false;
+    }
+  }
+
+  private async page<T>(
+    scope: MemoryScope,
+    sortPrefix: string,
+    request: { limit?: number; cursor?: string },
+    map: (item: Item) => T | undefined,
+  ): Promise<MemoryPage<T>> {
+    const limit = request.limit ?? defaultListLimit;
+    const partition = key.memoryPartition(scope);
+    const variable = [attribute.sortKey];
+    const items: T[] = [];
+    let lastKey: Item | undefined;
+    const pages = queryPages(this.table.documents, {
+      TableName: this.table.tableName,
+      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+      ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey },
+      ExpressionAttributeValues: { ':pk': partition, ':prefix': sortPrefix },
+      ScanIndexForward: false,
+      ConsistentRead: true,
+      Limit: limit,
+      ...(request.cursor === undefined ? {} : { ExclusiveStartKey: pageCursor.decode(request.cursor, { [attribute.partitionKey]: partition }, variable) }),
+    });
+    let more = false;
+    for await (const page of pages) {
+      for (const item of page.Items ?? []) {
+        if (items.length === limit) {
+          more = true;
+          break;
+        }
+        const mapped = map(item);
+        lastKey = item;
+        if (mapped !== undefined) items.push(mapped);
+      }
+      if (items.length === limit) {
+        more = more || page.LastEvaluatedKey !== undefined;
+        break;
+      }
+    }
+    return { items, ...(more && lastKey ? { cursor: pageCursor.encode(lastKey, variable) } : {}) };
+  }
+}
+
+/** The vector of a text: the flow's (`msg.embedding`) when given, else the built-in one. */
+function embeddingOf(given: unknown[] | undefined, field: string, embedder: string | undefined, text: string): Embedding {
+  return given === undefined ? builtInEmbedding(text) : parseEmbedding(given, field, embedder);
+}
+
+function onVersion(version: number) {
+  return { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } };
+}
+
+function assertFits(record: Item): void {
+  const bytes = itemBytes(record);
+  if (bytes > maxItemBytes) throw new MemoryInputError('input.memory-too-large', { id: String(record['id']), size: (bytes / 1024).toFixed(1) });
+}
+
