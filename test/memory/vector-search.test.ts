@@ -16,6 +16,7 @@ import {
 } from '@aws-sdk/client-dynamodb';
 import { PutCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import type { Connection } from '../../lib/memory/connection';
+import { cosine } from '../../lib/memory/memory-recall';
 import { attribute, tableDefinition, vectorIndex, vectorIndexName } from '../../lib/memory/table-layout';
 import { searchVectors, vectorIndexOf, type VectorSearch } from '../../lib/memory/vector-search';
 import { startFaultProxy, type FaultProxy } from '../support/fault-proxy';
@@ -36,17 +37,11 @@ interface StoredRecord {
   embedder: string;
 }
 
-function cosineDistance(a: number[], b: number[]): number {
-  const dot = a.reduce((sum, value, i) => sum + value * b[i]!, 0);
-  const length = (v: number[]) => Math.sqrt(v.reduce((sum, value) => sum + value * value, 0));
-  return 1 - dot / (length(a) * length(b));
-}
-
 /** The exact answer: the scope's records of the embedder, nearest first. */
 function exactTop(records: StoredRecord[], search: VectorSearch): Array<{ sk: string; similarity: number }> {
   return records
     .filter((r) => r.pk === search.scopePartition && r.embedder === search.embedder)
-    .map((r) => ({ sk: r.sk, distance: cosineDistance(search.vector, r.vector) }))
+    .map((r) => ({ sk: r.sk, distance: 1 - cosine(search.vector, r.vector) }))
     .sort((a, b) => a.distance - b.distance)
     .slice(0, search.topK)
     .map(({ sk, distance }) => ({ sk, similarity: Math.min(1, Math.max(0, 1 - distance)) }));

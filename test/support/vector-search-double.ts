@@ -28,6 +28,7 @@ import type {
   VectorIndexDescription,
   VectorIndexUpdate,
 } from '@aws-sdk/client-dynamodb';
+import { cosine } from '../../lib/memory/memory-recall';
 import type { WireItem } from './capacity-units';
 import { jsonAnswer, withBody, type Engine, type EngineAnswer } from './engine-answer';
 import type { EngineDouble } from './fault-proxy';
@@ -103,18 +104,6 @@ function withoutVectorIndexes(request: TableRequest, indexes: VectorIndex[]) {
     forwarded: kept.length > 0 ? { ...rest, AttributeDefinitions: kept } : rest,
     definitions: (AttributeDefinitions ?? []).filter(taken),
   };
-}
-
-function cosineDistance(a: number[], b: number[]): number | undefined {
-  let dot = 0;
-  let aa = 0;
-  let bb = 0;
-  for (let i = 0; i < a.length; i++) {
-    dot += a[i]! * b[i]!;
-    aa += a[i]! * a[i]!;
-    bb += b[i]! * b[i]!;
-  }
-  return aa === 0 || bb === 0 ? undefined : 1 - dot / Math.sqrt(aa * bb);
 }
 
 /** The index keeps float32 values: a list of numbers, or undefined when the attribute is not one. */
@@ -239,7 +228,7 @@ export function vectorSearchDouble(): VectorSearchDouble {
     const scored = (await partitionItems(engine, partitionKey, equalities.get(hash)!, request.TableName)).flatMap((item) => {
       const vector = float32s(item[definition.VectorAttribute!.AttributeName!]);
       const matches = [...equalities].every(([name, value]) => sameValue(item[name], value));
-      const distance = vector && vector.length === query.length && matches ? cosineDistance(query, vector) : undefined;
+      const distance = vector && vector.length === query.length && matches ? 1 - cosine(query, vector) : undefined;
       return distance === undefined ? [] : [{ item, distance }];
     });
     scored.sort((a, b) => a.distance - b.distance || JSON.stringify(a.item).localeCompare(JSON.stringify(b.item)));
