@@ -167,7 +167,8 @@ function scopeVectorOf(item: Item, record: MemoryRecord): Omit<ScopeVector, 'val
   };
 }
 
-function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
+/** Exact cosine (0 when either vector is all zeros); the SearchVectors test double ranks by it too. */
+export function cosine(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let dot = 0;
   let aa = 0;
   let bb = 0;

@@ -23,6 +23,7 @@ export type Sent =
   | 'TransactWriteCommand.Delete'
   | 'TransactWriteCommand.ConditionCheck'
   | 'QueryCommand.IndexName'
+  | 'SearchVectorsCommand'
   | 'DescribeTableCommand'
   | 'DescribeTimeToLiveCommand'
   | 'waitUntilTableExists'
@@ -30,12 +31,12 @@ export type Sent =
   | 'UpdateTimeToLiveCommand';
 
 /**
- * Which resource a permission applies to: the table's items, the user index, or the table itself,
- * only for setting the table up: the config node's "Create the table if it is missing" option and
- * its dialog's Test connection and Create table buttons (an operator who creates the table another
- * way drops that statement).
+ * Which resource a permission applies to: the table's items, the user index, the vector index, or
+ * the table itself, only for setting the table up: the config node's "Create the table if it is
+ * missing" option and its dialog's Test connection and Create table buttons (an operator who creates
+ * the table another way drops that statement).
  */
-export type AccessScope = 'items' | 'index' | 'tableSetup';
+export type AccessScope = 'items' | 'index' | 'vectorIndex' | 'tableSetup';
 
 export interface TableAccess {
   action: `dynamodb:${string}`;
@@ -98,6 +99,12 @@ export const tableAccess: TableAccess[] = [
     scope: 'index',
     sentAs: ['QueryCommand.IndexName'],
     neededBy: "a user's sessions, forget a user (and unfinished forget jobs, at each start), graph relations of one type",
+  },
+  {
+    action: 'dynamodb:SearchVectors',
+    scope: 'vectorIndex',
+    sentAs: ['SearchVectorsCommand'],
+    neededBy: 'long-term memory recall on a table with the vector index (without it, recall reads the scope\'s vectors with Query)',
   },
   {
     action: 'dynamodb:DescribeTable',

@@ -25,6 +25,11 @@
  *   memory change  <memory scope>        MEMLOG#<ulid>           -                 -
  *   memory version <memory scope>        MEMVERSION              -                 -
  *
+ * The vector index `memvec` (only on tables created with a vector dimension: tableDefinition's
+ * option, or the CloudFormation stack's MemoryVectorDimension) indexes the items that carry both
+ * `vector` (a list of numbers, float32 in the index) and `memscope` (the item's pk, so each search
+ * stays inside one partition's items), filterable by `embedder`; SearchVectors answers their keys.
+ *
  * A session's summary (one item, replaced on each store) records the sort key of the newest message
  * it covers. The user marker exists once a user has stored a message: it is what makes a user
  * "new" for the table statistics. Table statistics (sessions, messages, users) are counters spread
@@ -59,7 +64,7 @@
  * two messages of the same millisecond never collide. "The newest N" is a descending Query with
  * Limit on one partition, whatever the session's length.
  */
-import type { CreateTableCommandInput } from '@aws-sdk/client-dynamodb';
+import type { CreateTableCommandInput, VectorIndex } from '@aws-sdk/client-dynamodb';
 import { MemoryInputError } from '../errors/input-errors';
 
 /** The table's name when none is configured (the config node's default, and the CloudFormation stack's). */
@@ -72,7 +77,19 @@ export const attribute = {
   gsi1SortKey: 'gsi1sk',
   /** Epoch seconds; DynamoDB's TTL deletes the item some time after this (not at once). */
   expiresAt: 'expiresAt',
+  /** The indexed vector: a list of numbers of exactly the index's dimension, or DynamoDB refuses the write. */
+  vector: 'vector',
+  /** The vector index's partition (its HASH search attribute): the item's own pk value. */
+  memoryScope: 'memscope',
+  /** `<embedder name>/<dimension>`: a search compares only vectors of the query's embedder. */
+  embedder: 'embedder',
 } as const;
+
+/** The vector index SearchVectors reads; userIndex's neighbour, but a third kind of index. */
+export const vectorIndexName = 'memvec';
+
+/** The dimensions DynamoDB (and CloudFormation's VectorIndex) accept for a vector index. */
+export const vectorDimensionLimits = { min: 1, max: 4096 } as const;
 
 /**
  * Lists a user's sessions, newest activity first (sparse: only sessions that have a user), and a
@@ -206,13 +223,38 @@ export const key = {
 /** The table's TTL setting (UpdateTimeToLive here, TimeToLiveSpecification in the CloudFormation template). */
 export const timeToLive = { AttributeName: attribute.expiresAt, Enabled: true };
 
-/** The table this pack needs, for CreateTable (on-demand billing; TTL is switched on separately). */
-export function tableDefinition(tableName: string): CreateTableCommandInput {
-  const { partitionKey, sortKey, gsi1PartitionKey, gsi1SortKey } = attribute;
+/**
+ * The vector index for vectors of `dimension` numbers. Generic in the dimension so that the
+ * CloudFormation template builds its index from this same definition with a parameter reference.
+ * Keys only: a recall reads the records it picks (BatchGetItem) and ranks them again itself.
+ */
+export function vectorIndex<Dimension = number>(dimension: Dimension): Omit<VectorIndex, 'Dimensions'> & { Dimensions: Dimension } {
+  return {
+    IndexName: vectorIndexName,
+    VectorAttribute: { AttributeName: attribute.vector },
+    Dimensions: dimension,
+    DistanceFunction: 'COSINE',
+    SearchSchema: [
+      { AttributeName: attribute.memoryScope, SearchSchemaElementType: 'HASH' },
+      { AttributeName: attribute.embedder, SearchSchemaElementType: 'INLINE_FILTER' },
+    ],
+    Projection: { ProjectionType: 'KEYS_ONLY' },
+  };
+}
+
+/**
+ * The table this pack needs, for CreateTable (on-demand billing; TTL is switched on separately).
+ * With `vectorDimension`, also the vector index; DynamoDB refuses a search-schema attribute that
+ * AttributeDefinitions does not declare, as it does a GSI key.
+ */
+export function tableDefinition(tableName: string, options: { vectorDimension?: number } = {}): CreateTableCommandInput {
+  const { partitionKey, sortKey, gsi1PartitionKey, gsi1SortKey, memoryScope, embedder } = attribute;
+  const { vectorDimension } = options;
+  const searchAttributes = vectorDimension === undefined ? [] : [memoryScope, embedder];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',
-    AttributeDefinitions: [partitionKey, sortKey, gsi1PartitionKey, gsi1SortKey].map((name) => ({
+    AttributeDefinitions: [partitionKey, sortKey, gsi1PartitionKey, gsi1SortKey, ...searchAttributes].map((name) => ({
       AttributeName: name,
       AttributeType: 'S',
     })),
@@ -230,5 +272,6 @@ export function tableDefinition(tableName: string): CreateTableCommandInput {
         Projection: { ProjectionType: 'ALL' },
       },
     ],
+    ...(vectorDimension === undefined ? {} : { VectorIndexes: [vectorIndex(vectorDimension)] }),
   };
 }

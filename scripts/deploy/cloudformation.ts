@@ -1,10 +1,19 @@
 /**
- * deploy/cloudformation.yaml: the table exactly as tableDefinition() describes it, hardened for
- * production (point-in-time recovery, deletion protection, kept when the stack goes), and a managed
- * policy with the statements of deploy/iam-policy.json on this table. Long-form intrinsics
+ * deploy/cloudformation.yaml: the table exactly as tableDefinition() describes it (with the vector
+ * index when the MemoryVectorDimension parameter is not 0), hardened for production (point-in-time
+ * recovery, deletion protection, kept when the stack goes), and a managed policy with the statements
+ * of deploy/iam-policy.json on this table (SearchVectors only with the vector index). Long-form intrinsics
  * (`Fn::If`, `Ref`) keep the YAML plain, so any YAML reader (the test's included) reads it.
  */
-import { defaultTableName, tableDefinition, timeToLive, userIndex } from '../../lib/memory/table-layout';
+import {
+  defaultTableName,
+  tableDefinition,
+  timeToLive,
+  userIndex,
+  vectorDimensionLimits,
+  vectorIndex,
+  vectorIndexName,
+} from '../../lib/memory/table-layout';
 import { statement, type Resources } from './iam-policy';
 
 const noValue = { Ref: 'AWS::NoValue' };
@@ -16,9 +25,12 @@ const kmsKeyArnPattern = '^$|^arn:aws[a-z-]*:kms:[a-z0-9-]+:[0-9]{12}:key/.+$';
 
 export function cloudFormationTemplate() {
   const { AttributeDefinitions, KeySchema, GlobalSecondaryIndexes, BillingMode } = tableDefinition(defaultTableName);
+  // Any dimension gives the same attribute definitions; the template's comes from its parameter.
+  const withVectors = tableDefinition(defaultTableName, { vectorDimension: vectorDimensionLimits.min });
   const resources: Resources<unknown> = {
     table: { 'Fn::GetAtt': ['MemoryTable', 'Arn'] },
     index: { 'Fn::Sub': `\${MemoryTable.Arn}/index/${userIndex}` },
+    vectorIndex: { 'Fn::Sub': `\${MemoryTable.Arn}/index/${vectorIndexName}` },
   };
   return {
     AWSTemplateFormatVersion: '2010-09-09',
@@ -38,6 +50,14 @@ export function cloudFormationTemplate() {
         AllowedPattern: kmsKeyArnPattern,
         Description: 'ARN of a customer managed KMS key to encrypt the table with; empty: the AWS owned key (no KMS charges)',
       },
+      MemoryVectorDimension: {
+        Type: 'Number',
+        Default: 0,
+        MinValue: 0,
+        MaxValue: vectorDimensionLimits.max,
+        Description:
+          "0: no vector index (long-term memory recall reads the scope's vectors itself). Otherwise the vector index memvec for embeddings of this many dimensions (your embedder's, e.g. 384 for the built-in one); on an existing stack DynamoDB then fills the index from the table's items before it can be searched",
+      },
       AllowTableSetup: {
         Type: 'String',
         AllowedValues: ['false', 'true'],
@@ -48,6 +68,7 @@ export function cloudFormationTemplate() {
     Conditions: {
       UseCustomerManagedKey: { 'Fn::Not': [{ 'Fn::Equals': [kmsKey, ''] }] },
       TableSetupAllowed: { 'Fn::Equals': [{ Ref: 'AllowTableSetup' }, 'true'] },
+      HasVectorIndex: { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'MemoryVectorDimension' }, '0'] }] },
     },
     Resources: {
       MemoryTable: {
@@ -57,9 +78,10 @@ export function cloudFormationTemplate() {
         Properties: {
           TableName: { Ref: 'TableName' },
           BillingMode,
-          AttributeDefinitions,
+          AttributeDefinitions: { 'Fn::If': ['HasVectorIndex', withVectors.AttributeDefinitions, AttributeDefinitions] },
           KeySchema,
           GlobalSecondaryIndexes,
+          VectorIndexes: { 'Fn::If': ['HasVectorIndex', [vectorIndex({ Ref: 'MemoryVectorDimension' })], noValue] },
           TimeToLiveSpecification: timeToLive,
           PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
           DeletionProtectionEnabled: true,
@@ -77,6 +99,7 @@ export function cloudFormationTemplate() {
             Statement: [
               statement('items', resources),
               statement('index', resources),
+              { 'Fn::If': ['HasVectorIndex', statement('vectorIndex', resources), noValue] },
               { 'Fn::If': ['TableSetupAllowed', statement('tableSetup', resources), noValue] },
               { 'Fn::If': ['UseCustomerManagedKey', useTableKey(), noValue] },
             ],

@@ -5,11 +5,12 @@
  * stack (the table's own ARN).
  */
 import { tableAccess, type AccessScope } from '../../lib/memory/table-access';
-import { defaultTableName, prefix, userIndex } from '../../lib/memory/table-layout';
+import { defaultTableName, prefix, userIndex, vectorIndexName } from '../../lib/memory/table-layout';
 
 export const statementIds: Record<AccessScope, string> = {
   items: 'ChatMemoryItems',
   index: 'ChatMemoryUserIndex',
+  vectorIndex: 'ChatMemoryVectorSearch',
   tableSetup: 'TableSetup',
 };
 
@@ -24,26 +25,42 @@ export interface Statement<Resource> {
 export interface Resources<Resource> {
   table: Resource;
   index: Resource;
+  vectorIndex: Resource;
 }
+
+/** The resource a scope's actions are authorized on: SearchVectors on the vector index's ARN, as a Query on an index's. */
+const scopeResource: Record<AccessScope, keyof Resources<unknown>> = {
+  items: 'table',
+  index: 'index',
+  vectorIndex: 'vectorIndex',
+  tableSetup: 'table',
+};
 
 export function statement<Resource>(scope: AccessScope, resources: Resources<Resource>): Statement<Resource> {
   return {
     Sid: statementIds[scope],
     Effect: 'Allow',
     Action: [...new Set(tableAccess.filter((access) => access.scope === scope).map((access) => access.action))],
-    Resource: scope === 'index' ? resources.index : resources.table,
+    Resource: resources[scopeResource[scope]],
   };
 }
 
 /** Any region and account; an operator narrows them (and the name) by editing the ARNs. */
 const tableArn = `arn:aws:dynamodb:*:*:table/${defaultTableName}`;
-const patternResources: Resources<string> = { table: tableArn, index: `${tableArn}/index/${userIndex}` };
+const patternResources: Resources<string> = {
+  table: tableArn,
+  index: `${tableArn}/index/${userIndex}`,
+  vectorIndex: `${tableArn}/index/${vectorIndexName}`,
+};
 
-/** deploy/iam-policy.json: everything the pack calls, on the default table and its index. */
+/**
+ * deploy/iam-policy.json: everything the pack calls, on the default table and its indexes (the
+ * vector index's statement allows nothing on a table without that index).
+ */
 export function iamPolicy() {
   return {
     Version: '2012-10-17',
-    Statement: (['items', 'index', 'tableSetup'] as const).map((scope) => statement(scope, patternResources)),
+    Statement: (['items', 'index', 'vectorIndex', 'tableSetup'] as const).map((scope) => statement(scope, patternResources)),
   };
 }
 
@@ -65,6 +82,8 @@ export function tenantLeadingKeys(scope: 'items' | 'index'): string[] {
 /**
  * deploy/iam-policy-tenant-prefix.example.json: the item and index statements, limited with
  * dynamodb:LeadingKeys to the tenant's prefixed ids (docs/aws.md says what this can and cannot do).
+ * Never SearchVectors: DynamoDB does not apply fine-grained conditions such as LeadingKeys to it, so
+ * a tenant allowed to search could search every tenant's memories.
  */
 export function tenantPrefixPolicyExample() {
   return {

@@ -16,7 +16,7 @@ import {
 import { parse } from 'yaml';
 import { ChatMemory } from '../../lib/memory/chat-memory';
 import { tableAccess, type AccessScope, type Sent } from '../../lib/memory/table-access';
-import { attribute, tableDefinition, userIndex } from '../../lib/memory/table-layout';
+import { attribute, tableDefinition, userIndex, vectorIndex, vectorIndexName } from '../../lib/memory/table-layout';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
 import { deployFiles } from '../../scripts/deploy/files';
 import { statementIds } from '../../scripts/deploy/iam-policy';
@@ -46,6 +46,7 @@ function shippedSources(): string[] {
  * What the code sends, read from the source: every `new XCommand(`, every `waitUntil…(`, every part of
  * a transaction (`Put: {`, `ConditionCheck: {`, …) and every query naming an index (`IndexName:`,
  * except in the table's own definition). A transaction is authorized by its parts, not by itself.
+ * vector-search.ts names its index for SearchVectors, not for a Query.
  */
 function sentByTheCode(): Set<string> {
   const sent = new Set<string>();
@@ -54,7 +55,8 @@ function sentByTheCode(): Set<string> {
     for (const [, command] of source.matchAll(/new (\w+Command)\(/g)) sent.add(command!);
     for (const [, waiter] of source.matchAll(/\b(waitUntil\w+)\(/g)) sent.add(waiter!);
     for (const [, part] of source.matchAll(/\b(Put|Update|Delete|ConditionCheck): \{/g)) sent.add(`TransactWriteCommand.${part}`);
-    if (!path.endsWith('table-layout.ts') && /\bIndexName:/.test(source)) sent.add('QueryCommand.IndexName');
+    const ownIndexName = path.endsWith('table-layout.ts') || path.endsWith('vector-search.ts');
+    if (!ownIndexName && /\bIndexName:/.test(source)) sent.add('QueryCommand.IndexName');
   }
   assert.ok(sent.delete('TransactWriteCommand'), 'the code sends transactions');
   return sent;
@@ -87,7 +89,12 @@ describe('deploy files', () => {
   it('the policy has one statement per scope, on the table or its index, and never Scan or DeleteTable', () => {
     const policy = JSON.parse(read('deploy/iam-policy.json')) as { Statement: Statement[] };
     const table = 'arn:aws:dynamodb:*:*:table/chat-memory';
-    const expected: Record<AccessScope, string> = { items: table, index: `${table}/index/${userIndex}`, tableSetup: table };
+    const expected: Record<AccessScope, string> = {
+      items: table,
+      index: `${table}/index/${userIndex}`,
+      vectorIndex: `${table}/index/${vectorIndexName}`,
+      tableSetup: table,
+    };
     assert.deepEqual(
       policy.Statement.map((s) => s.Sid),
       (Object.keys(expected) as AccessScope[]).map((scope) => statementIds[scope]),
@@ -103,25 +110,59 @@ describe('deploy files', () => {
     assert.ok(actions.every((action) => !action.includes('*')), 'no wildcard action');
   });
 
+  it('the tenant-prefix example never allows SearchVectors, which LeadingKeys cannot limit to the tenant', () => {
+    const example = JSON.parse(read('deploy/iam-policy-tenant-prefix.example.json')) as { Statement: Statement[] };
+    assert.deepEqual(example.Statement.map((s) => s.Sid), [statementIds.items, statementIds.index]);
+    assert.ok(example.Statement.every((s) => s.Condition !== undefined), 'every statement is limited by LeadingKeys');
+    assert.ok(!example.Statement.flatMap((s) => s.Action).includes('dynamodb:SearchVectors'));
+  });
+
   describe('CloudFormation template', () => {
     const template = () => parse(read('deploy/cloudformation.yaml')) as {
+      Parameters: Record<string, Record<string, unknown>>;
+      Conditions: Record<string, unknown>;
       Resources: Record<string, { Type: string; Properties: Record<string, unknown> }>;
     };
     const table = () => template().Resources['MemoryTable']!;
+    /** A value with an `Fn::If` on the vector index's condition taken one way (AWS::NoValue: no value). */
+    const withVectorIndex = (value: unknown, on: boolean): unknown => {
+      const branches = (value as { 'Fn::If'?: [string, unknown, unknown] })['Fn::If'];
+      if (!branches || branches[0] !== 'HasVectorIndex') return value;
+      const taken = on ? branches[1] : branches[2];
+      return (taken as { Ref?: string }).Ref === 'AWS::NoValue' ? undefined : taken;
+    };
 
     it('defines the table of tableDefinition(), with TTL, PITR, deletion protection and optional KMS', () => {
       const { Type, Properties } = table();
       assert.equal(Type, 'AWS::DynamoDB::Table');
       const definition = tableDefinition('unused');
-      for (const name of ['BillingMode', 'AttributeDefinitions', 'KeySchema', 'GlobalSecondaryIndexes'] as const) {
+      for (const name of ['BillingMode', 'KeySchema', 'GlobalSecondaryIndexes'] as const) {
         assert.deepEqual(Properties[name], definition[name], name);
       }
+      assert.deepEqual(withVectorIndex(Properties['AttributeDefinitions'], false), definition.AttributeDefinitions);
+      assert.equal(withVectorIndex(Properties['VectorIndexes'], false), undefined);
       assert.deepEqual(Properties['TimeToLiveSpecification'], { AttributeName: attribute.expiresAt, Enabled: true });
       assert.deepEqual(Properties['PointInTimeRecoverySpecification'], { PointInTimeRecoveryEnabled: true });
       assert.equal(Properties['DeletionProtectionEnabled'], true);
       assert.deepEqual(Properties['SSESpecification'], {
         'Fn::If': ['UseCustomerManagedKey', { SSEEnabled: true, SSEType: 'KMS', KMSMasterKeyId: { Ref: 'KmsKeyArn' } }, { Ref: 'AWS::NoValue' }],
       });
+    });
+
+    it('adds the vector index of vectorIndex() only when MemoryVectorDimension is not 0', () => {
+      const { Parameters, Conditions } = template();
+      assert.deepEqual(
+        { ...Parameters['MemoryVectorDimension'], Description: undefined },
+        { Type: 'Number', Default: 0, MinValue: 0, MaxValue: 4096, Description: undefined },
+      );
+      assert.deepEqual(Conditions['HasVectorIndex'], { 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'MemoryVectorDimension' }, '0'] }] });
+      const { Properties } = table();
+      assert.deepEqual(withVectorIndex(Properties['VectorIndexes'], true), [vectorIndex({ Ref: 'MemoryVectorDimension' })]);
+      assert.deepEqual(
+        withVectorIndex(Properties['AttributeDefinitions'], true),
+        tableDefinition('unused', { vectorDimension: 384 }).AttributeDefinitions,
+        'the search attributes are declared with the index, and only then',
+      );
     });
 
     it("gives the managed policy iam-policy.json's statements, on the stack's table", () => {
@@ -136,6 +177,9 @@ describe('deploy files', () => {
       const tableArn = { 'Fn::GetAtt': ['MemoryTable', 'Arn'] };
       assert.deepEqual(all.find((s) => s.Sid === statementIds.items)!.Resource, tableArn);
       assert.deepEqual(all.find((s) => s.Sid === statementIds.index)!.Resource, { 'Fn::Sub': `\${MemoryTable.Arn}/index/${userIndex}` });
+      assert.deepEqual(all.find((s) => s.Sid === statementIds.vectorIndex)!.Resource, { 'Fn::Sub': `\${MemoryTable.Arn}/index/${vectorIndexName}` });
+      const search = statements.find((s) => 'Fn::If' in s && s['Fn::If'][1].Sid === statementIds.vectorIndex);
+      assert.deepEqual(search && 'Fn::If' in search && search['Fn::If'][0], 'HasVectorIndex', 'SearchVectors only with the index');
     });
 
     // DynamoDB Local has no point-in-time recovery and no KMS: those two are checked as written above.
@@ -148,7 +192,7 @@ describe('deploy files', () => {
         const input: CreateTableCommandInput = {
           TableName: tableName,
           BillingMode: Properties['BillingMode'] as CreateTableCommandInput['BillingMode'],
-          AttributeDefinitions: Properties['AttributeDefinitions'] as CreateTableCommandInput['AttributeDefinitions'],
+          AttributeDefinitions: withVectorIndex(Properties['AttributeDefinitions'], false) as CreateTableCommandInput['AttributeDefinitions'],
           KeySchema: Properties['KeySchema'] as CreateTableCommandInput['KeySchema'],
           GlobalSecondaryIndexes: Properties['GlobalSecondaryIndexes'] as CreateTableCommandInput['GlobalSecondaryIndexes'],
           DeletionProtectionEnabled: Properties['DeletionProtectionEnabled'] as boolean,

@@ -7,6 +7,9 @@ export interface EngineAnswer {
   body: Buffer;
 }
 
+/** Sends an operation to the engine with the client's headers (DynamoDB Local keeps data apart per access key). */
+export type Engine = (operation: string, payload: object) => Promise<EngineAnswer>;
+
 /** An answer of the proxy's own, as DynamoDB sends it (JSON 1.0). */
 export function jsonAnswer(status: number, body: object): EngineAnswer {
   return { status, headers: { 'content-type': 'application/x-amz-json-1.0' }, body: Buffer.from(JSON.stringify(body)) };

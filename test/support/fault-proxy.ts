@@ -6,12 +6,14 @@
  * UnprocessedItems. Everything else is forwarded to the real engine unchanged.
  *
  * In partition-throughput mode (`partitions`, test/support/partition-throttling.ts) it also
- * throttles each partition key value beyond its share of DynamoDB's per-key limits.
+ * throttles each partition key value beyond its share of DynamoDB's per-key limits. With a `double`
+ * (test/support/vector-search-double.ts) it answers, in DynamoDB's place, operations DynamoDB Local
+ * does not have.
  *
  * DynamoDB Local does not check request signatures, so the proxy may forward part of a batch.
  */
 import { createServer, request as httpRequest, type IncomingHttpHeaders, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { jsonAnswer, withBody, type EngineAnswer } from './engine-answer';
+import { jsonAnswer, withBody, type Engine, type EngineAnswer } from './engine-answer';
 import type { PartitionThrottling } from './partition-throttling';
 
 export type Fault =
@@ -37,7 +39,17 @@ export interface FaultProxy {
   onAnswer?: (exchange: EngineExchange) => void;
   /** Partition-throughput mode: when set, what gets past the injected faults is billed and throttled per partition key. */
   partitions?: PartitionThrottling;
+  /** When set, sees every request that gets past the injected faults first, and answers those it takes. */
+  double?: EngineDouble;
   close(): Promise<void>;
+}
+
+/**
+ * Stands in for DynamoDB where DynamoDB Local falls short: its answer to a request, or undefined to
+ * let the request go on to the engine (and the partition-throughput mode) as it came.
+ */
+export interface EngineDouble {
+  answer(operation: string, body: Buffer, engine: Engine): Promise<EngineAnswer | undefined>;
 }
 
 export interface EngineExchange {
@@ -133,10 +145,9 @@ export async function startFaultProxy(target: string, rates: FaultRates = {}, ra
     proxy.headers.push(req.headers);
     const body = await readBody(req);
     const operation = String(req.headers['x-amz-target'] ?? '').split('.').pop() ?? '';
-    const toEngine = (b: Buffer) =>
-      proxy.partitions
-        ? proxy.partitions.handle(operation, b, (other, payload) => forward(req, Buffer.from(JSON.stringify(payload)), other))
-        : forward(req, b);
+    const engine: Engine = (other, payload) => forward(req, Buffer.from(JSON.stringify(payload)), other);
+    const toEngine = async (b: Buffer) =>
+      (await proxy.double?.answer(operation, b, engine)) ?? (proxy.partitions ? proxy.partitions.handle(operation, b, engine) : forward(req, b));
     if (random() < (proxy.rates.latency ?? 0)) {
       counts.latency++;
       await new Promise((resolve) => setTimeout(resolve, random() * (proxy.rates.latencyMs ?? 200)));

@@ -27,13 +27,10 @@
  * value, with the same limits; a Query on an index passes unbilled), table and account limits.
  */
 import { readUnits, wireItemBytes, writeUnits, type WireItem } from './capacity-units';
-import { jsonAnswer, withBody, type EngineAnswer } from './engine-answer';
+import { jsonAnswer, withBody, type Engine, type EngineAnswer } from './engine-answer';
 import { PartitionBudget, type Charge, type PartitionLimits, type UnitKind } from './partition-budget';
 import { isItemOperation, itemAccesses, partitionOf, queriedPartition, type ItemAccess } from './request-items';
 import { attribute } from '../../lib/memory/table-layout';
-
-/** Sends an operation to the engine with the client's headers (DynamoDB Local keeps data apart per access key). */
-export type Engine = (operation: string, payload: object) => Promise<EngineAnswer>;
 
 export interface PartitionThrottling {
   budget: PartitionBudget;
