@@ -18,6 +18,7 @@ import { ForgetJobs, type ForgetJob, type ForgetJobsOptions } from './forget-job
 import type { CountsByKind } from './partition-delete';
 import { MemoryGraph } from './graph';
 import { LongTermMemory } from './long-term-memory';
+import { VectorIndexWatch } from './vector-index-state';
 import { history } from './message-history';
 import { messageWrites, type MessageRecord } from './message-record';
 import { Preferences } from './preferences';
@@ -62,6 +63,8 @@ export class ChatMemory {
   private readonly defaultTtlDays: number | undefined;
   private readonly counters: TableCounters;
   private readonly expiries = new SessionExpiries();
+  /** Whether the table has the pack's vector index, for memory writes, recall and import. */
+  private readonly vectorIndex: VectorIndexWatch;
   /** The users' preferences (get, set, merge, delete, history) on the same table. */
   readonly preferences: Preferences;
   /** The entity graph in the same table (see graph.ts). */
@@ -83,7 +86,8 @@ export class ChatMemory {
     this.preferences = new Preferences(this.table);
     this.graph = new MemoryGraph(this.table);
     this.forgetJobs = new ForgetJobs(this.table, this.counters, options.forgetJobs);
-    this.memories = new LongTermMemory(this.table);
+    this.vectorIndex = new VectorIndexWatch(this.table);
+    this.memories = new LongTermMemory(this.table, this.vectorIndex);
   }
 
   /** Stores the payload's message(s) in order; returns what was stored (see MessageRecord.duplicate). */
@@ -166,7 +170,7 @@ export class ChatMemory {
    * importing it again writes nothing new.
    */
   async importUser(request: { part: unknown; userId?: string }): Promise<ImportResult> {
-    return importUser(this.table, (change) => this.counters.add(change), parseImportRequest(request));
+    return importUser(this.table, (change) => this.counters.add(change), parseImportRequest(request), this.vectorIndex);
   }
 
   /**

@@ -11,6 +11,7 @@
  * reads the record and writes with a condition on the version it read; when another writer was
  * quicker, it reads again and retries.
  */
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { MemoryInputError } from '../errors/input-errors';
 import type {
@@ -39,7 +40,7 @@ import {
   type MemoryRecord,
   type RecordContent,
 } from './memory-items';
-import { recall, type RecallResult } from './memory-recall';
+import { recall, type RecallResult, type VectorIndexSearch } from './memory-recall';
 import { guardRefusal, memoryScope, readScope, writeGuard, type ScopeRequest, type WriteGuard } from './memory-scope';
 import { ScopeVectorCache } from './memory-vectors';
 import { nextMessageUlid } from './message-ids';
@@ -49,6 +50,8 @@ import type { TableHandle } from './table-handle';
 import { attribute, key, prefix, type MemoryScope } from './table-layout';
 import { transactionCancellation } from './transaction-cancellation';
 import { isLive } from './ttl-filter';
+import type { VectorIndexWatch } from './vector-index-state';
+import { searchVectors } from './vector-search';
 
 export type { MemoryChange, MemoryRecord } from './memory-items';
 export type { RecallResult, ScoredMemory } from './memory-recall';
@@ -69,12 +72,16 @@ export interface MemoryPage<T> {
 export class LongTermMemory {
   private readonly vectors = new ScopeVectorCache();
 
-  constructor(private readonly table: TableHandle) {}
+  /** `index` says whether the table has the pack's vector index (shared with import). */
+  constructor(
+    private readonly table: TableHandle,
+    private readonly index: VectorIndexWatch,
+  ) {}
 
   /** Remembers each record (one transaction per 32), each with an ADD audit entry. */
   async remember(request: RememberRequest): Promise<MemoryRecord[]> {
     const scope = memoryScope(request);
-    const guard = await writeGuard(this.table, request);
+    const [guard, index] = await Promise.all([writeGuard(this.table, request), this.index.state()]);
     const nowMs = this.table.now();
     const at = iso(nowMs);
     const records = request.records.map((record, index) => ({
@@ -85,7 +92,7 @@ export class LongTermMemory {
     for (let start = 0; start < records.length; start += recordsPerTransaction) {
       const batch = records.slice(start, start + recordsPerTransaction);
       const items = batch.map(({ id, content }) => ({
-        record: recordItem(scope, id, content, { createdAt: at, updatedAt: at }, { accessCount: 0, version: 1 }),
+        record: recordItem(scope, id, content, { createdAt: at, updatedAt: at }, { accessCount: 0, version: 1 }, index?.dimension),
         vector: vectorItem(scope, id, content, at),
         change: changeItem(scope, nextMessageUlid(nowMs), { id, action: 'ADD', newText: content.text, version: 1, changedAt: at }),
       }));
@@ -120,7 +127,7 @@ export class LongTermMemory {
   async update(request: UpdateMemoryRequest): Promise<MemoryRecord> {
     const scope = memoryScope(request);
     for (let attempt = 0; ; attempt++) {
-      const [current, guard] = await Promise.all([this.readRecord(scope, request.id), writeGuard(this.table, request)]);
+      const [current, guard, index] = await Promise.all([this.readRecord(scope, request.id), writeGuard(this.table, request), this.index.state()]);
       const nowMs = this.table.now();
       const at = iso(nowMs);
       const stored = recordFromItem(current, scopeName(scope));
@@ -145,7 +152,7 @@ export class LongTermMemory {
         accessCount: stored.accessCount,
         ...(stored.lastAccessedAt ? { lastAccessedAt: stored.lastAccessedAt } : {}),
         version,
-      });
+      }, index?.dimension);
       assertFits(record);
       const changeUlid = nextMessageUlid(nowMs);
       const change: MemoryChange = { id: stored.id, action: 'UPDATE', oldText: stored.text, newText: text, version, changedAt: at };
@@ -196,11 +203,33 @@ export class LongTermMemory {
   }
 
   /** The records most relevant to the query (memory-recall.ts says how they are scored). */
-  recall(request: RecallRequest): Promise<RecallResult> {
+  async recall(request: RecallRequest): Promise<RecallResult> {
     const scope = memoryScope(request);
     const query = embeddingOf(request.embedding, 'embedding', request.embedder, request.query);
-    return readScope(this.table, request, () => recall({ ...this.table, vectors: this.vectors }, scope, request, query));
+    return readScope(this.table, request, async () => {
+      const index = this.searchDenied ? undefined : await this.index.state();
+      const exact = { ...this.table, vectors: this.vectors };
+      if (!index?.ready) return recall(exact, scope, request, query);
+      try {
+        return await recall({ ...exact, vectorIndex: { dimension: index.dimension, search: this.searchIndex } }, scope, request, query);
+      } catch (error) {
+        // A tenant's policy may not grant SearchVectors (LeadingKeys cannot fence it: docs/aws.md).
+        if ((error as Error).name !== 'AccessDeniedException') throw error;
+        this.searchDenied = true;
+        return recall(exact, scope, request, query);
+      }
+    });
   }
+
+  /** Set once SearchVectors was refused: this process recalls by the exact path from then on. */
+  private searchDenied = false;
+
+  private readonly searchIndex: VectorIndexSearch = async ({ partition, embedder, vector, topK }) => {
+    // The document client sends the low-level client's commands as they are.
+    const client = this.table.documents as unknown as DynamoDBClient;
+    const { hits } = await searchVectors(client, this.table.tableName, { scopePartition: partition, embedder, vector, topK });
+    return hits.map((hit) => ({ id: hit.sk.slice(prefix.memory.length), similarity: hit.similarity }));
+  };
 
   private content(record: NewMemory, guard: WriteGuard, nowMs: number, embedding: Embedding, keptExpiry?: number): RecordContent {
     const ownExpiry = record.ttlDays === undefined ? keptExpiry : Math.floor(nowMs / 1000 + record.ttlDays * 86400);

@@ -92,14 +92,22 @@ function scoredFields(content: RecordContent, updatedAt: string): Item {
   };
 }
 
+/**
+ * A record item. `indexDimension` is the table's vector index's (none: the table has none): a
+ * record whose vector has that dimension carries it as the index reads it (a list of numbers) and
+ * its scope as the index's HASH search attribute; DynamoDB refuses a vector of another length, so
+ * other records carry neither and are found by the exact path.
+ */
 export function recordItem(
   scope: MemoryScope,
   id: string,
   content: RecordContent,
   times: { createdAt: string; updatedAt: string },
   counts: { accessCount: number; lastAccessedAt?: string; version: number },
+  indexDimension?: number,
 ): Item {
   const vector = content.embedding.vector;
+  const indexed = indexDimension === content.embedding.dimension;
   return {
     ...key.memory(scope, id),
     kind: 'memory',
@@ -113,6 +121,7 @@ export function recordItem(
     version: counts.version,
     // The float32 vector, for ranking a recall's candidates exactly and for export.
     vec32: new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength),
+    ...(indexed ? { [attribute.vector]: Array.from(vector), [attribute.memoryScope]: key.memoryPartition(scope) } : {}),
   };
 }
 

@@ -16,7 +16,8 @@
  *     embedder and dimension: SearchVectors within the scope (the index ranks by similarity alone,
  *     so it is asked for more than k, and for 100 when filters may drop some).
  * The candidates' records are read, scored again with their float32 vectors (so int8's rounding
- * never decides between two close records: compact-vector.ts), filtered by minScore, and the best k
+ * never decides between two close records: compact-vector.ts), filtered by minScore (and a record
+ * with no similarity at all is never recalled, however recent or important), and the best k
  * returned. Then each one's access count goes up by one, with an atomic ADD (no read first, no
  * lost count when recalls race) that the caller awaits after sending the results.
  */
@@ -67,8 +68,8 @@ export type VectorIndexSearch = (query: { partition: string; embedder: string; v
 
 export interface RecallContext extends TableHandle {
   vectors: ScopeVectorCache;
-  /** The table's vector index, for queries of its embedder and dimension (none: exact only). */
-  vectorIndex?: { embedder: string; dimension: number; search: VectorIndexSearch };
+  /** The table's vector index when it can be searched now, for queries of its dimension (none: exact only). */
+  vectorIndex?: { dimension: number; search: VectorIndexSearch };
 }
 
 interface Scoring {
@@ -83,7 +84,7 @@ export async function recall(context: RecallContext, scope: MemoryScope, request
   const scoring: Scoring = { weights: normalised(request.weights), halfLifeDays: request.halfLifeDays ?? defaultHalfLifeDays, nowMs };
   const accepts = filter(request, nowMs);
   const index = context.vectorIndex;
-  const useIndex = index !== undefined && index.embedder === query.embedder && index.dimension === query.dimension;
+  const useIndex = index !== undefined && index.dimension === query.dimension;
   let candidateIds: string[];
   let result: Omit<RecallResult, 'memories' | 'accessRecorded'>;
   if (useIndex) {
@@ -115,8 +116,9 @@ export async function recall(context: RecallContext, scope: MemoryScope, request
       const similarity = Math.max(0, cosine(query.vector, storedVector(item)));
       return { ...record, similarity, score: combined(similarity, scopeVectorOf(item, record), scoring) };
     })
-    .filter((memory) => memory.score >= (request.minScore ?? 0))
-    .sort((a, b) => b.score - a.score)
+    // A record that shares nothing with the query is not recalled, however recent or important.
+    .filter((memory) => memory.similarity > 0 && memory.score >= (request.minScore ?? 0))
+    .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
     .slice(0, k);
   const accessedAt = iso(nowMs);
   const memories = scored.map((memory) => ({ ...memory, accessCount: memory.accessCount + 1, lastAccessedAt: accessedAt }));

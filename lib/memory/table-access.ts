@@ -74,7 +74,7 @@ export const tableAccess: TableAccess[] = [
     action: 'dynamodb:ConditionCheckItem',
     scope: 'items',
     sentAs: ['TransactWriteCommand.ConditionCheck'],
-    neededBy: 'link (both entities exist)',
+    neededBy: 'link (both entities exist), long-term memory writes (the user is not being forgotten, the session exists and is not)',
   },
   {
     action: 'dynamodb:Query',
@@ -86,7 +86,7 @@ export const tableAccess: TableAccess[] = [
     action: 'dynamodb:BatchGetItem',
     scope: 'items',
     sentAs: ['BatchGetCommand'],
-    neededBy: 'table statistics (counter shards), graph neighbours (the entities)',
+    neededBy: 'table statistics (counter shards), graph neighbours (the entities), long-term memory recall (the candidates)',
   },
   {
     action: 'dynamodb:BatchWriteItem',
@@ -105,6 +105,12 @@ export const tableAccess: TableAccess[] = [
     scope: 'vectorIndex',
     sentAs: ['SearchVectorsCommand'],
     neededBy: 'long-term memory recall on a table with the vector index (without it, recall reads the scope\'s vectors with Query)',
+  },
+  {
+    action: 'dynamodb:DescribeTable',
+    scope: 'items',
+    sentAs: ['DescribeTableCommand'],
+    neededBy: 'long-term memory: whether the table has the vector index (every few minutes; without it, recall takes the exact path)',
   },
   {
     action: 'dynamodb:DescribeTable',

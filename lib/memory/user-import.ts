@@ -20,6 +20,7 @@ import { MemoryInputError } from '../errors/input-errors';
 import type { ExportedMemory, ExportedSession, ExportPart, ImportRequest } from '../schemas/transfer-request';
 import { inParallel } from './in-parallel';
 import { recordItem, vectorItem, type RecordContent } from './memory-items';
+import type { VectorIndexWatch } from './vector-index-state';
 import { itemBytes, maxItemBytes } from './item-size';
 import { addCounts, type CountsByKind } from './partition-delete';
 import { backoff, maxRetries } from './retry';
@@ -303,7 +304,7 @@ const olderVersion = (version: number) => ({
 });
 
 /** Everything the part will write, built first: a key too long or an item too large refuses the part here. */
-function plannedItems(part: ExportPart, userId: string) {
+function plannedItems(part: ExportPart, userId: string, indexDimension: number | undefined) {
   const scope: GraphScope = { userId };
   const sessions = (part.sessions ?? []).map((session) => {
     key.session(session.sessionId);
@@ -323,14 +324,14 @@ function plannedItems(part: ExportPart, userId: string) {
     };
     return { out, incoming: { ...key.edgeIn(scope, source, relation, target), kind: 'edge-in', ...edge } };
   });
-  const memories = (part.memories ?? []).map((memory) => memoryItems(userId, memory));
+  const memories = (part.memories ?? []).map((memory) => memoryItems(userId, memory, indexDimension));
   const memoryChanges = (part.memoryChanges ?? []).map(({ ulid, ...change }) => ({ ...key.memoryChange({ userId }, ulid), kind: 'memory-change', ...change }));
   for (const item of [...preferences, ...changes, ...entities, ...edges.map((e) => e.out), ...memories.map((m) => m.record), ...memoryChanges]) refuseTooLarge(item);
   return { sessions, preferences, changes, entities, edges, memories, memoryChanges };
 }
 
 /** A memory record's item and its vector item (derived from the record's float32 vector). */
-function memoryItems(userId: string, memory: ExportedMemory) {
+function memoryItems(userId: string, memory: ExportedMemory, indexDimension: number | undefined) {
   const bytes = Buffer.from(memory.vector, 'base64');
   if (bytes.length !== memory.dimension * 4) throw new MemoryInputError('input.memory-vector', { field: `memories.${memory.id}.vector` });
   const content: RecordContent = {
@@ -349,7 +350,7 @@ function memoryItems(userId: string, memory: ExportedMemory) {
     accessCount: memory.accessCount,
     ...(memory.lastAccessedAt !== undefined ? { lastAccessedAt: memory.lastAccessedAt } : {}),
     version: memory.version,
-  });
+  }, indexDimension);
   return { record, vector: vectorItem(scope, memory.id, content, memory.updatedAt) };
 }
 
@@ -358,10 +359,10 @@ function memoryItems(userId: string, memory: ExportedMemory) {
  * owners all checked before anything is written), then preferences, their history, entities and
  * edges, each write conditioned so that a second import of the part changes nothing.
  */
-export async function importUser(table: TableHandle, counted: (change: CountChange) => void, request: ImportRequest): Promise<ImportResult> {
+export async function importUser(table: TableHandle, counted: (change: CountChange) => void, request: ImportRequest, vectorIndex: VectorIndexWatch): Promise<ImportResult> {
   const { part } = request;
   const userId = request.userId ?? part.userId;
-  const planned = plannedItems(part as ExportPart, userId);
+  const planned = plannedItems(part as ExportPart, userId, (await vectorIndex.state())?.dimension);
   await assertNotForgotten(table, userId);
   // Every session's owner is read before any write: another user's session refuses the whole part.
   const states = new Map<string, SessionState>();

@@ -1,6 +1,8 @@
 /** Long-term memory records in the core against a real DynamoDB Local: writes, audit, recall, cache, isolation. */
 import assert from 'node:assert/strict';
+import { PutCommand } from '@aws-sdk/lib-dynamodb';
 import { ChatMemory } from '../../lib/memory/chat-memory';
+import { key } from '../../lib/memory/table-layout';
 import { MemoryInputError } from '../../lib/errors/input-errors';
 import {
   parseMemoryHistoryRequest,
@@ -188,6 +190,22 @@ describe('long-term memory core', () => {
       (e: Error) => e.name === 'SessionOwnershipError',
     );
     assert.equal((await memories().recall(parseRecallRequest({ scope: 'session', sessionId, userId, query: 'trains' }))).memories.length, 1);
+  });
+
+  it('refuses every use of a user\'s memory while the user is being forgotten, writes in their own transaction', async () => {
+    const userId = uniqueName('u');
+    const [record] = await remember(userId, facts.slice(0, 1));
+    // A forget job's item, as forget-job.ts writes it first.
+    await table.connection.documents.send(new PutCommand({ TableName: table.tableName, Item: { ...key.forgetJob(userId), kind: 'forget' } }));
+    const refused = (e: MemoryInputError) => e.text === 'input.user-being-forgotten';
+    await assert.rejects(remember(userId, [{ text: 'more' }]), refused);
+    await assert.rejects(recall(userId, 'peanuts'), refused);
+    await assert.rejects(memories().update({ scope: 'user', userId, id: record!.id, text: 'changed' }), refused);
+    await assert.rejects(memories().forget({ scope: 'user', userId, id: record!.id }), refused);
+    await assert.rejects(memories().list({ scope: 'user', userId }), refused);
+    await assert.rejects(memories().history({ scope: 'user', userId }), refused);
+    await assert.rejects(memories().get({ scope: 'user', userId, id: record!.id }), refused);
+    assert.equal((await table.itemsWithPk(`USER#${userId}`)).filter((i) => i['kind'] === 'memory').length, 1, 'nothing written');
   });
 
   it('forget-user and clear erase the memory records, vectors, audit entries and versions: a full scan finds none', async function () {
