@@ -3,7 +3,7 @@
  * entry per change, and the scope's version item; and the record as the core hands it out.
  */
 import { encodeCompact, quantize } from './compact-vector';
-import type { Embedding, EmbedderId } from './embedding';
+import { float32Numbers, type Embedding, type EmbedderId } from './embedding';
 import { attribute, key, type MemoryScope } from './table-layout';
 
 type Item = Record<string, unknown>;
@@ -121,7 +121,7 @@ export function recordItem(
     version: counts.version,
     // The float32 vector, for ranking a recall's candidates exactly and for export.
     vec32: new Uint8Array(vector.buffer, vector.byteOffset, vector.byteLength),
-    ...(indexed ? { [attribute.vector]: Array.from(vector), [attribute.memoryScope]: key.memoryPartition(scope) } : {}),
+    ...(indexed ? { [attribute.vector]: float32Numbers(vector), [attribute.memoryScope]: key.memoryPartition(scope) } : {}),
   };
 }
 

@@ -25,7 +25,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { RecallRequest } from '../schemas/memory-request';
 import { batchGet } from './batch-get';
 import { candidatesPerResult, cosineToCompact, highest } from './compact-vector';
-import { assertSameEmbedder, type Embedding } from './embedding';
+import { assertSameEmbedder, float32Numbers, type Embedding } from './embedding';
 import { epochMs, iso } from './instants';
 import { embedderKey, recordFromItem, scopeName, storedVector, type MemoryRecord } from './memory-items';
 import type { ScopeVector, ScopeVectorCache, VectorRead } from './memory-vectors';
@@ -92,7 +92,7 @@ export async function recall(context: RecallContext, scope: MemoryScope, request
     const hits = await index.search({
       partition: key.memoryPartition(scope),
       embedder: embedderKey(query),
-      vector: Array.from(query.vector),
+      vector: float32Numbers(query.vector),
       topK: filtered ? indexTopK : Math.min(indexTopK, Math.ceil(k * candidatesPerResult)),
     });
     candidateIds = hits.map((hit) => hit.id);
