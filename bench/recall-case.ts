@@ -1,7 +1,7 @@
 /**
- * Case 10: long-term memory. A recall over a user scope of 100, 1,000 and 10,000 records, cold (a
- * new process: the scope's vectors read whole) and warm (the process cache: the version item and
- * the candidates only), against a raw Query of the same vector items; remember against a raw
+ * Case 10: long-term memory. A recall over a user scope of 100, 1,000 and 10,000 records, cold (the
+ * scope's first recall in a process: its vectors and version read whole in one Query) and warm (the
+ * process cache: the version item, then the candidates), against a raw Query of the same vector items; remember against a raw
  * PutItem of the record item alone. Time and read / write units side by side, in one run. Then
  * recall@10 of the product itself: the records an exact recall (similarity only) returns against
  * the exact float32 cosine top 10 of the same vectors.
@@ -111,7 +111,10 @@ export async function recallAtScale(engine: Engine, sizes: RecallSizes, log: (s:
       const raw: Array<{ ms: number; read: number }> = [];
       await interleaved(sizes.recallRounds, [
         async () => {
-          cold.push(await recallMetered(newProcess(), request()));
+          // A process that has recalled before (it knows whether the table has a vector index), meeting this scope first.
+          const fresh = newProcess();
+          await (await fresh.memories.recall(parseRecallRequest({ scope: 'user', userId: rememberUser, query: text() }))).accessRecorded;
+          cold.push(await recallMetered(fresh, request()));
         },
         async () => {
           warm.push(await recallMetered(warmProcess, request()));
@@ -132,9 +135,9 @@ export async function recallAtScale(engine: Engine, sizes: RecallSizes, log: (s:
       const m = (xs: Array<{ ms: number; read: number }>) => ({ ms: median(xs.map((x) => x.ms)), read: median(xs.map((x) => x.read)) });
       const [c, w, r] = [m(cold), m(warm), m(raw)];
       const label = `${count.toLocaleString('en')} records`;
-      // Cold: the version item, the scope's vectors, then the candidates: two round trips more than
-      // the raw Query, which only matter in small scopes. Warm: the version item and the candidates.
-      rows.push(row(`10 recall k=10, ${label}, cold: latency (vs raw Query of its vectors)`, ms(c.ms), ms(r.ms), c.ms / r.ms, { max: count >= 1000 ? 1.5 : 3 }));
+      // Cold: the scope's vectors (with its version), then the candidates: one round trip more than
+      // the raw Query, which only matters in small scopes. Warm: the version item and the candidates.
+      rows.push(row(`10 recall k=10, ${label}, cold: latency (vs raw Query of its vectors)`, ms(c.ms), ms(r.ms), c.ms / r.ms, { max: count >= 1000 ? 1.5 : 2.5 }));
       rows.push(row(`10 recall k=10, ${label}, warm: latency (vs raw Query of its vectors)`, ms(w.ms), ms(r.ms), w.ms / r.ms, { max: count >= 1000 ? 0.5 : 3 }));
       rows.push(row(`10 recall k=10, ${label}, cold: read units (vs raw Query)`, `${c.read} RCU`, `${r.read} RCU`, c.read / r.read, { max: count >= 1000 ? 1.2 : 3 }));
       rows.push(row(`10 recall k=10, ${label}, warm: read units (vs raw Query)`, `${w.read} RCU`, `${r.read} RCU`, w.read / r.read, count >= 1000 ? { max: 0.2 } : undefined));

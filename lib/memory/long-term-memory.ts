@@ -206,8 +206,10 @@ export class LongTermMemory {
   async recall(request: RecallRequest): Promise<RecallResult> {
     const scope = memoryScope(request);
     const query = embeddingOf(request.embedding, 'embedding', request.embedder, request.query);
+    // Asked beside the scope's access check, not after it (a round trip once per 5 minutes).
+    const indexState = this.searchDenied ? Promise.resolve(undefined) : this.index.state();
     return readScope(this.table, request, async () => {
-      const index = this.searchDenied ? undefined : await this.index.state();
+      const index = await indexState;
       const exact = { ...this.table, vectors: this.vectors };
       if (!index?.ready) return recall(exact, scope, request, query);
       try {

@@ -2,6 +2,7 @@
  * The items of one long-term memory record (table-layout.ts): the record, its vector item, an audit
  * entry per change, and the scope's version item; and the record as the core hands it out.
  */
+import { randomUUID } from 'node:crypto';
 import { encodeCompact, quantize } from './compact-vector';
 import { float32Numbers, type Embedding, type EmbedderId } from './embedding';
 import { attribute, key, type MemoryScope } from './table-layout';
@@ -148,15 +149,19 @@ export function changeItem(scope: MemoryScope, ulid: string, change: MemoryChang
   };
 }
 
-/** The scope's version item goes up with every write, so caches of its vectors know they are stale. */
-export function versionBump(tableName: string, scope: MemoryScope, changeUlid: string) {
+/**
+ * The scope's version item goes up with every write, so caches of its vectors know they are stale.
+ * Its `epoch` is set when the item is made: a scope erased (forget-user, clear) and written again
+ * counts from 1 again, and the epoch tells that count from the old one.
+ */
+export function versionBump(tableName: string, scope: MemoryScope, changeUlid?: string) {
   return {
     Update: {
       TableName: tableName,
       Key: key.memoryVersion(scope),
-      UpdateExpression: 'ADD #version :one SET #kind = :kind, #lastChange = :ulid',
-      ExpressionAttributeNames: { '#version': 'version', '#kind': 'kind', '#lastChange': 'lastChange' },
-      ExpressionAttributeValues: { ':one': 1, ':kind': 'memory-version', ':ulid': changeUlid },
+      UpdateExpression: `ADD #version :one SET #kind = :kind, #epoch = if_not_exists(#epoch, :epoch)${changeUlid === undefined ? '' : ', #lastChange = :ulid'}`,
+      ExpressionAttributeNames: { '#version': 'version', '#kind': 'kind', '#epoch': 'epoch', ...(changeUlid === undefined ? {} : { '#lastChange': 'lastChange' }) },
+      ExpressionAttributeValues: { ':one': 1, ':kind': 'memory-version', ':epoch': randomUUID(), ...(changeUlid === undefined ? {} : { ':ulid': changeUlid }) },
     },
   };
 }

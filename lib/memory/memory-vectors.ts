@@ -1,7 +1,8 @@
 /**
  * A scope's compact vectors for an exact recall, read once per process and kept while the scope
  * does not change. Every write bumps the scope's version item in its own transaction
- * (memory-items.ts `versionBump`), so a recall reads that one small item (1 read unit) and:
+ * (memory-items.ts `versionBump`), so a recall of a scope it holds reads that one small item (1 read
+ * unit) and:
  *   - the same version: uses what it holds, reading nothing else;
  *   - a newer version: reads the audit entries since its last one, and re-reads only the vector
  *     items they name (a change by another Node-RED process is seen this way too);
@@ -11,7 +12,7 @@
  * commit later, so the log is read from `logOverlapMs` before the last entry seen: entries read
  * twice only cost a re-read of their vector item.
  */
-import { GetCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import { decodeTime } from 'ulid';
 import { batchGet } from './batch-get';
 import { decodeCompact, squaredLength } from './compact-vector';
@@ -40,10 +41,16 @@ export interface ScopeVector {
   expiresAt?: number;
 }
 
-interface CachedScope {
+/** What the version item says (none yet: version 0). */
+interface VersionState {
+  /** Which life of the version item this is (memory-items.ts `versionBump`). */
+  epoch: string;
   version: number;
   /** The newest audit entry's ULID when this was read. */
   lastChange: string;
+}
+
+interface CachedScope extends VersionState {
   vectors: Map<string, ScopeVector>;
 }
 
@@ -80,6 +87,10 @@ export function vectorFromItem(item: Item): ScopeVector {
   };
 }
 
+function versionState(item: Item | undefined): VersionState {
+  return { epoch: String(item?.['epoch'] ?? ''), version: Number(item?.['version'] ?? 0), lastChange: String(item?.['lastChange'] ?? '') };
+}
+
 export class ScopeVectorCache {
   private readonly scopes = new Map<string, CachedScope>();
 
@@ -87,50 +98,55 @@ export class ScopeVectorCache {
   async read(table: TableHandle, scope: MemoryScope): Promise<VectorRead> {
     const partition = key.memoryPartition(scope);
     const cacheKey = `${table.tableName}\u0000${partition}`;
-    const { Item: versionItem } = await table.documents.send(
-      new GetCommand({ TableName: table.tableName, Key: key.memoryVersion(scope), ConsistentRead: true }),
-    );
-    const version = Number(versionItem?.['version'] ?? 0);
-    const lastChange = String(versionItem?.['lastChange'] ?? '');
     const cached = this.scopes.get(cacheKey);
-    let read: VectorRead['read'] = 'cached';
-    let vectors = cached?.vectors;
-    if (cached === undefined || cached.version > version) {
-      vectors = await this.readAll(table.documents, table.tableName, partition);
-      read = 'full';
-    } else if (cached.version < version) {
-      // A write that left no audit entry (an import) leaves lastChange as it was: read it all.
-      const changed = lastChange === cached.lastChange ? undefined : await changedIds(table, partition, cached.lastChange);
-      if (changed === undefined) {
-        vectors = await this.readAll(table.documents, table.tableName, partition);
-        read = 'full';
-      } else {
-        vectors = new Map(cached.vectors);
-        for (const [id, item] of await readVectorItems(table, scope, changed)) {
-          if (item === undefined) vectors.delete(id);
-          else vectors.set(id, vectorFromItem(item));
-        }
-        read = 'delta';
-      }
+    if (cached === undefined) return this.keep(cacheKey, await readWhole(table, partition), 'full');
+    const { Item } = await table.documents.send(new GetCommand({ TableName: table.tableName, Key: key.memoryVersion(scope), ConsistentRead: true }));
+    const state = versionState(Item);
+    if (cached.epoch !== state.epoch || cached.version > state.version) return this.keep(cacheKey, await readWhole(table, partition), 'full');
+    if (cached.version === state.version) return this.keep(cacheKey, { ...state, vectors: cached.vectors }, 'cached');
+    // A write that left no audit entry (an import) leaves lastChange as it was: read it all.
+    const changed = state.lastChange === cached.lastChange ? undefined : await changedIds(table, partition, cached.lastChange);
+    if (changed === undefined) return this.keep(cacheKey, await readWhole(table, partition), 'full');
+    const vectors = new Map(cached.vectors);
+    for (const [id, item] of await readVectorItems(table, scope, changed)) {
+      if (item === undefined) vectors.delete(id);
+      else vectors.set(id, vectorFromItem(item));
     }
-    this.scopes.delete(cacheKey);
-    this.scopes.set(cacheKey, { version, lastChange, vectors: vectors! });
-    if (this.scopes.size > maxScopes) this.scopes.delete(this.scopes.keys().next().value!);
-    return { vectors: [...vectors!.values()], read };
+    return this.keep(cacheKey, { ...state, vectors }, 'delta');
   }
 
-  private async readAll(documents: DynamoDBDocumentClient, tableName: string, partition: string): Promise<Map<string, ScopeVector>> {
-    const vectors = new Map<string, ScopeVector>();
-    const pages = queryPages(documents, {
-      TableName: tableName,
-      KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
-      ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey },
-      ExpressionAttributeValues: { ':pk': partition, ':prefix': prefix.memoryVector },
-      ConsistentRead: true,
-    });
-    for await (const page of pages) for (const item of page.Items ?? []) vectors.set(String(item['id']), vectorFromItem(item));
-    return vectors;
+  private keep(cacheKey: string, scope: CachedScope, read: VectorRead['read']): VectorRead {
+    this.scopes.delete(cacheKey);
+    this.scopes.set(cacheKey, scope);
+    if (this.scopes.size > maxScopes) this.scopes.delete(this.scopes.keys().next().value!);
+    return { vectors: [...scope.vectors.values()], read };
   }
+}
+
+/**
+ * The version item and every vector item in one Query: `MEMVERSION` sorts after every `MEMVEC#`, so
+ * read newest key first it comes before them, and the vectors are read after the version they are
+ * kept under (never older than it: a write in between only makes the next recall read its change
+ * again). One round trip fewer than reading the version first.
+ */
+async function readWhole(table: TableHandle, partition: string): Promise<CachedScope> {
+  const vectors = new Map<string, ScopeVector>();
+  let state = versionState(undefined);
+  const pages = queryPages(table.documents, {
+    TableName: table.tableName,
+    KeyConditionExpression: '#pk = :pk AND begins_with(#sk, :prefix)',
+    ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#sk': attribute.sortKey },
+    ExpressionAttributeValues: { ':pk': partition, ':prefix': prefix.memoryVectorsAndVersion },
+    ScanIndexForward: false,
+    ConsistentRead: true,
+  });
+  for await (const page of pages) {
+    for (const item of page.Items ?? []) {
+      if (item['kind'] === 'memory-version') state = versionState(item);
+      else vectors.set(String(item['id']), vectorFromItem(item));
+    }
+  }
+  return { ...state, vectors };
 }
 
 /** The ids the audit entries since `lastChange` name; undefined when there are too many. */

@@ -124,6 +124,8 @@ export const prefix = {
   memory: 'MEM#',
   memoryVector: 'MEMVEC#',
   memoryChange: 'MEMLOG#',
+  /** What both `MEMVEC#` and `MEMVERSION` begin with, and nothing else: a scope's vectors and version in one Query. */
+  memoryVectorsAndVersion: 'MEMVE',
   namedMemory: 'MEMORY#NAMED#',
 } as const;
 

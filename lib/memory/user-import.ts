@@ -19,7 +19,7 @@ import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type Trans
 import { MemoryInputError } from '../errors/input-errors';
 import type { ExportedMemory, ExportedSession, ExportPart, ImportRequest } from '../schemas/transfer-request';
 import { inParallel } from './in-parallel';
-import { recordItem, vectorItem, type RecordContent } from './memory-items';
+import { recordItem, vectorItem, versionBump, type RecordContent } from './memory-items';
 import type { VectorIndexWatch } from './vector-index-state';
 import { itemBytes, maxItemBytes } from './item-size';
 import { addCounts, type CountsByKind } from './partition-delete';
@@ -455,11 +455,5 @@ async function importMemories(
   });
   await inParallel(changes, inFlight, (item) => conditionalPut(table, item, notThere, 'memory-change', tally));
   if ((tally.written['memory'] ?? 0) + (tally.written['memory-change'] ?? 0) === before) return;
-  await table.documents.send(new UpdateCommand({
-    TableName: table.tableName,
-    Key: key.memoryVersion({ userId }),
-    UpdateExpression: 'ADD #version :one SET #kind = :kind',
-    ExpressionAttributeNames: { '#version': 'version', '#kind': 'kind' },
-    ExpressionAttributeValues: { ':one': 1, ':kind': 'memory-version' },
-  }));
+  await table.documents.send(new UpdateCommand(versionBump(table.tableName, { userId }).Update));
 }

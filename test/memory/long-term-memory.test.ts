@@ -136,6 +136,17 @@ describe('long-term memory core', () => {
     assert.ok(gone.memories.every((m) => m.id !== added!.id));
   });
 
+  it('does not take a scope erased and written again to the same version for the one it cached', async () => {
+    const userId = uniqueName('u');
+    await remember(userId, [{ text: 'Ana likes jazz' }]);
+    assert.equal((await recall(userId, 'jazz')).memories.length, 1);
+    await table.memory.forgetUser({ userId });
+    const [again] = await remember(userId, [{ text: 'Ana likes jazz and blues' }]);
+    const result = await recall(userId, 'jazz');
+    assert.equal(result.read, 'full');
+    assert.deepEqual(result.memories.map((m) => m.id), [again!.id]);
+  });
+
   it('never compares vectors of different embedders or dimensions', async () => {
     const userId = uniqueName('u');
     await remember(userId, [{ text: 'external one', embedding: [0.1, 0.2, 0.3] }]);
