@@ -176,10 +176,15 @@ describe('context: {{memories}}', () => {
       { text: 'Bob is allergic to peanuts and shellfish', kind: 'fact' },
       { text: 'Bob has a peanut allergy since childhood', kind: 'fact' },
     ]);
-    const session = uniqueName('s');
-    const { context, accessRecorded } = await memory.context(parseContextRequest({ sessionId: session, userId: ana, payload: 'peanut allergy?', tokenBudget: 2000, template }));
+    // Bob's context first: a recall that kept the first user it saw would show Bob's to Ana next.
+    const bobs = await memory.context(parseContextRequest({ sessionId: uniqueName('s'), userId: bob, payload: 'peanut allergy?', tokenBudget: 2000, template }));
+    await bobs.accessRecorded;
+    assert.equal(bobs.context.memories.count, 2);
+    assert.doesNotMatch(bobs.context.system.text, /Ana/);
+    const { context, accessRecorded } = await memory.context(parseContextRequest({ sessionId: uniqueName('s'), userId: ana, payload: 'peanut allergy?', tokenBudget: 2000, template }));
     await accessRecorded;
     assert.equal(context.memories.text, '- (fact) Ana is allergic to peanuts');
+    assert.doesNotMatch(context.system.text, /Bob/);
     // No user: no memories at all (they are a user's).
     const anonymous = await memory.context(parseContextRequest({ sessionId: uniqueName('s'), payload: 'peanut allergy?', tokenBudget: 2000, template }));
     assert.equal(anonymous.context.memories.total, 0);

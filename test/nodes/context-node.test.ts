@@ -7,8 +7,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
+import { ChatMemory } from '../../lib/memory/chat-memory';
 import { countTokens } from '../../lib/memory/tokens';
-import { uniqueName } from '../support/memory-table';
+import { parseRememberRequest } from '../../lib/schemas/memory-request';
+import { localConnection, uniqueName } from '../support/memory-table';
 import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 
 /** OpenAI chat completions: the `messages` of a request. */
@@ -119,6 +121,7 @@ const nodes = [
   { id: 'anthropic', type: 'dynamodb-memory-context' as const, format: 'anthropic' },
   { id: 'text', type: 'dynamodb-memory-context' as const, format: 'text', encoding: 'cl100k_base' },
   { id: 'stats', type: 'dynamodb-memory-context' as const, mode: 'stats' },
+  { id: 'memories', type: 'dynamodb-memory-context' as const, template: 'What you remember:\n{{memories}}' },
 ];
 
 
@@ -231,6 +234,29 @@ describe('context node', () => {
     assert.deepEqual(viaOperation['payload'], { table: { sessions: 2, messages: 6, users: 1 } });
     await sent(flow, 'clear', { sessionId, userId });
     assert.deepEqual((await sent(flow, 'stats', {}))['payload'], { table: { sessions: 1, messages: 1, users: 1 } });
+  });
+
+  it('fills {{memories}} from msg.embedding, with the default shares, and finishes once the access counts are written', async () => {
+    const userId = uniqueName('u');
+    const connection = localConnection();
+    try {
+      const memory = new ChatMemory({ documents: connection.documents, tableName: flow.tableName });
+      const [jazz, vegetarian] = await memory.memories.remember(parseRememberRequest({
+        scope: 'user', userId, embedder: 'toy-3', records: [
+          { text: 'Ana likes jazz concerts', kind: 'fact', embedding: [1, 0, 0] },
+          { text: 'Ana is vegetarian', kind: 'preference', embedding: [0, 1, 0] },
+        ],
+      }));
+      const { sent: out } = await flow.runBoth('memories', { sessionId: uniqueName('s'), userId, payload: 'Dinner ideas?', embedding: [0.2, 0.9, 0], embedder: 'toy-3' });
+      const system = (out!['payload'] as { messages: Msg[] }).messages[0]!;
+      assert.equal(system['content'], 'What you remember:\n- (preference) Ana is vegetarian\n- (fact) Ana likes jazz concerts');
+      // runBoth returns at Complete, which comes after done(): the counts are written by then.
+      for (const record of [jazz!, vegetarian!]) assert.equal((await memory.memories.get({ scope: 'user', userId, id: record.id })).accessCount, 1);
+      // No msg.embedding: the built-in embedder's vector, which these records were not made with.
+      assert.match((await flow.run('memories', { sessionId: uniqueName('s'), userId, payload: 'Dinner ideas?' })).error ?? '', /embedder/);
+    } finally {
+      connection.client.destroy();
+    }
   });
 
   it('reports wrong input to Catch', async () => {
