@@ -180,11 +180,11 @@ describe('context: {{memories}}', () => {
     const bobs = await memory.context(parseContextRequest({ sessionId: uniqueName('s'), userId: bob, payload: 'peanut allergy?', tokenBudget: 2000, template }));
     await bobs.accessRecorded;
     assert.equal(bobs.context.memories.count, 2);
-    assert.doesNotMatch(bobs.context.system.text, /Ana/);
+    assert.doesNotMatch(bobs.context.memories.text, /Ana/);
     const { context, accessRecorded } = await memory.context(parseContextRequest({ sessionId: uniqueName('s'), userId: ana, payload: 'peanut allergy?', tokenBudget: 2000, template }));
     await accessRecorded;
     assert.equal(context.memories.text, '- (fact) Ana is allergic to peanuts');
-    assert.doesNotMatch(context.system.text, /Bob/);
+    assert.doesNotMatch(context.memories.text, /Bob/);
     // No user: no memories at all (they are a user's).
     const anonymous = await memory.context(parseContextRequest({ sessionId: uniqueName('s'), payload: 'peanut allergy?', tokenBudget: 2000, template }));
     assert.equal(anonymous.context.memories.total, 0);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import Ajv from 'ajv';
 import { ChatMemory } from '../../lib/memory/chat-memory';
 import { countTokens } from '../../lib/memory/tokens';
+import type { MemoryConfigNode } from '../../lib/node-red/memory-config';
 import { parseRememberRequest } from '../../lib/schemas/memory-request';
 import { localConnection, uniqueName } from '../support/memory-table';
 import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
@@ -247,10 +248,27 @@ describe('context node', () => {
           { text: 'Ana is vegetarian', kind: 'preference', embedding: [0, 1, 0] },
         ],
       }));
+      // The node's access counts take 300 ms more here: the msg goes on before they are written,
+      // and done() (then Complete) waits for them.
+      const nodeMemory = await (flow.node('config') as unknown as MemoryConfigNode).memory();
+      const recall = nodeMemory.memories.recall.bind(nodeMemory.memories);
+      let written = false;
+      let writtenWhenSent: boolean | undefined;
+      nodeMemory.memories.recall = async (request) => {
+        const result = await recall(request);
+        const accessRecorded = result.accessRecorded.then(() => new Promise<void>((resolve) => setTimeout(resolve, 300))).then(() => {
+          written = true;
+        });
+        return { ...result, accessRecorded };
+      };
+      const onSent = () => (writtenWhenSent ??= written);
+      flow.node('memories-out').on('input', onSent);
       const { sent: out } = await flow.runBoth('memories', { sessionId: uniqueName('s'), userId, payload: 'Dinner ideas?', embedding: [0.2, 0.9, 0], embedder: 'toy-3' });
+      flow.node('memories-out').removeListener('input', onSent);
+      assert.equal(writtenWhenSent, false, 'the msg waited for the access counts');
+      assert.equal(written, true, 'done() came before the access counts were written');
       const system = (out!['payload'] as { messages: Msg[] }).messages[0]!;
       assert.equal(system['content'], 'What you remember:\n- (preference) Ana is vegetarian\n- (fact) Ana likes jazz concerts');
-      // runBoth returns at Complete, which comes after done(): the counts are written by then.
       for (const record of [jazz!, vegetarian!]) assert.equal((await memory.memories.get({ scope: 'user', userId, id: record.id })).accessCount, 1);
       // No msg.embedding: the built-in embedder's vector, which these records were not made with.
       assert.match((await flow.run('memories', { sessionId: uniqueName('s'), userId, payload: 'Dinner ideas?' })).error ?? '', /embedder/);
