@@ -285,7 +285,7 @@ describe('context node', () => {
 });
 
 describe('example: llm-chatbot', () => {
-  it('wires http-in → store → context → model → store reply → response, and output 2 → summarise → store summary, no glue between model and store', () => {
+  it('wires http-in → store → embeddings → context → model → store reply → response, and output 2 → summarise → store summary, no glue between model and store', () => {
     const file = join(__dirname, '..', '..', '..', 'examples', 'llm-chatbot.json');
     const flow = JSON.parse(readFileSync(file, 'utf8')) as Msg[];
     const byId = new Map(flow.map((n) => [n['id'] as string, n]));
@@ -297,7 +297,8 @@ describe('example: llm-chatbot', () => {
       node = node['wires'] ? next(node)[0] : undefined;
     }
     assert.deepEqual(path, [
-      'http in:POST /chat', 'change:unpack', 'dynamodb-memory-store:store user message', 'dynamodb-memory-context:context',
+      'http in:POST /chat', 'change:unpack', 'dynamodb-memory-store:store user message',
+      'change:embedding request', 'http request:embeddings', 'change:use embedding', 'dynamodb-memory-context:context',
       'change:endpoint and key', 'http request:chat completions', 'dynamodb-memory-store:store reply',
       'change:answer', 'http response',
     ]);
@@ -308,6 +309,6 @@ describe('example: llm-chatbot', () => {
     assert.equal(flow.filter((n) => n['type'] === 'dynamodb-memory-config').length, 1);
     assert.equal(flow.filter((n) => n['type'] === 'comment').length, 1);
     assert.doesNotMatch(JSON.stringify(flow), /sk-[A-Za-z0-9]{8,}|"credentials"/);
-    for (const variable of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL']) assert.match(JSON.stringify(flow), new RegExp(variable));
+    for (const variable of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL', 'OPENAI_EMBEDDING_MODEL']) assert.match(JSON.stringify(flow), new RegExp(variable));
   });
 });
