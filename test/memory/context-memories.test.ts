@@ -13,14 +13,18 @@ import { parseRememberRequest } from '../../lib/schemas/memory-request';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
 import { localConnection, memoryTable, uniqueName, type MemoryTable } from '../support/memory-table';
 
+/** `kind: text` (no kind before a text without one); the first is the most important. */
 const facts = [
-  { text: 'Ana is allergic to peanuts', kind: 'fact', importance: 9 },
-  { text: 'Ana prefers window seats on trains', kind: 'preference' },
-  { text: 'Ana went to the Lisbon concert in March', kind: 'event' },
-  { text: 'Ana works as a nurse at the city hospital', kind: 'fact' },
-  { text: 'Ana likes her coffee without sugar', kind: 'preference' },
-  { text: 'Ana has a cat called Pimenta' },
-];
+  'fact: Ana is allergic to peanuts',
+  'event: Ana takes the night train to Porto on Fridays',
+  'fact: Ana plays the tenor saxophone in a quartet',
+  'preference: Ana wants concert tickets near the stage',
+  'preference: Ana drinks green tea in the evening',
+  'Ana has a cat called Pimenta',
+].map((line, i) => {
+  const [, kind, text] = /^(?:(\w+): )?(.*)$/.exec(line)!;
+  return { text: text!, ...(kind ? { kind } : {}), ...(i === 0 ? { importance: 9 } : {}) };
+});
 
 const template = 'You help Ana.\n\nWhat you remember:\n{{memories}}';
 
