@@ -71,8 +71,11 @@ export interface ContextSource {
   /** Valid relationships of the user's graph scope. */
   facts(userId: string): Promise<Array<{ source: string; relation: string; target: string }>>;
   summary(sessionId: string): Promise<StoredSummary | undefined>;
-  /** The user's long-term memories most relevant to the query: one recall in the user's scope. */
-  memories(userId: string, query: MemoryQuery): Promise<RecalledMemories>;
+  /**
+   * The user's long-term memories most relevant to the query: one recall in the user's scope. A
+   * source without it fills {{memories}} with nothing.
+   */
+  memories?(userId: string, query: MemoryQuery): Promise<RecalledMemories>;
   /**
    * Messages after `afterUlid` (all when undefined), newest first, a page at a time, until `enough`
    * says so or there are no more; `exhausted` when it reached the start (or the coverage point).
@@ -303,13 +306,13 @@ export async function buildContext(source: ContextSource, request: ContextReques
   // Memories are recalled only for a template with {{memories}} and a share to fill: one recall,
   // beside the other reads.
   const query = queryText(request.payload);
-  const recalling = wants('memories') && cap('memories') > 0 && request.userId !== undefined && query !== '';
+  const recalling = wants('memories') && cap('memories') > 0 && request.userId !== undefined && query !== '' && source.memories !== undefined;
   const [preferences, facts, summary, recalled] = await Promise.all([
     wants('preferences') && request.userId !== undefined ? source.preferences(request.userId) : Promise.resolve({}),
     wants('facts') && request.userId !== undefined ? source.facts(request.userId) : Promise.resolve([]),
     source.summary(request.sessionId),
     recalling
-      ? source.memories(request.userId!, {
+      ? source.memories!(request.userId!, {
           text: query,
           ...(request.embedding !== undefined ? { embedding: request.embedding } : {}),
           ...(request.embedder !== undefined ? { embedder: request.embedder } : {}),

@@ -123,6 +123,8 @@ const nodes = [
   { id: 'text', type: 'dynamodb-memory-context' as const, format: 'text', encoding: 'cl100k_base' },
   { id: 'stats', type: 'dynamodb-memory-context' as const, mode: 'stats' },
   { id: 'memories', type: 'dynamodb-memory-context' as const, template: 'What you remember:\n{{memories}}' },
+  // As a flow saved before the memories share existed has it: five shares at 100, no shareMemories.
+  { id: 'saved-before', type: 'dynamodb-memory-context' as const, shareSystem: '15', sharePreferences: '10', shareFacts: '10', shareSummary: '15', shareHistory: '50' },
 ];
 
 
@@ -272,6 +274,21 @@ describe('context node', () => {
       for (const record of [jazz!, vegetarian!]) assert.equal((await memory.memories.get({ scope: 'user', userId, id: record.id })).accessCount, 1);
       // No msg.embedding: the built-in embedder's vector, which these records were not made with.
       assert.match((await flow.run('memories', { sessionId: uniqueName('s'), userId, payload: 'Dinner ideas?' })).error ?? '', /embedder/);
+    } finally {
+      connection.client.destroy();
+    }
+  });
+
+  it('a node saved before the memories share existed builds its context as before, and reads no memory', async () => {
+    const userId = uniqueName('u');
+    const connection = localConnection();
+    try {
+      const memory = new ChatMemory({ documents: connection.documents, tableName: flow.tableName });
+      await memory.memories.remember(parseRememberRequest({ scope: 'user', userId, records: [{ text: 'Ana is vegetarian' }] }));
+      const out = await sent(flow, 'saved-before', { sessionId: uniqueName('s'), userId, payload: 'Is Ana vegetarian?' });
+      assert.deepEqual((out['context'] as { memories: unknown }).memories, { text: '', tokens: 0, count: 0, total: 0 });
+      const calls = (out['consumedCapacity'] as { calls: Array<{ operation: string }> }).calls;
+      assert.ok(!calls.some((c) => c.operation === 'BatchGetItem' || c.operation === 'UpdateItem'), JSON.stringify(calls));
     } finally {
       connection.client.destroy();
     }
