@@ -1,8 +1,8 @@
 /** The memory core for use from plain TypeScript or JavaScript, without Node-RED. */
 export { ChatMemory, type ChatMemoryOptions, type ClearResult, type SessionStats, type TableStats } from './memory/chat-memory';
 export {
-  buildContext, defaultShares, defaultTemplate, maxSummaryBatch, type ContextParts, type ContextResult, type ContextSource,
-  type StoredSummary, type SummaryDue,
+  buildContext, contextMemoryCount, defaultShares, defaultTemplate, maxSummaryBatch, type ContextParts, type ContextResult, type ContextSource,
+  type MemoryQuery, type RecalledMemories, type StoredSummary, type SummaryDue,
 } from './memory/context-builder';
 export { countTokens, encodings, type Encoding } from './memory/tokens';
 export { parseContextRequest, parseStatsRequest, type ContextRequest, type StatsRequest } from './schemas/context-request';

@@ -1,6 +1,6 @@
 /**
  * Node `dynamodb-memory-context` ("context"): builds the context for one LLM call (system prompt
- * with preferences, facts and the session summary, the newest messages that fit the token budget,
+ * with preferences, facts, the user's memories most relevant to the message and the session summary, the newest messages that fit the token budget,
  * the new user message last) in OpenAI, Anthropic, Ollama or plain-text form, for the node's model. A second output sends the
  * messages the summary does not cover yet once they reach the node's threshold. In "stats" mode
  * (or with msg.operation = 'stats') it reports the session's and the table's statistics. The msg
@@ -24,6 +24,7 @@ interface ContextDef extends MemoryNodeDef {
   shareFacts: string;
   shareSummary: string;
   shareHistory: string;
+  shareMemories: string;
   encoding: string;
   format: string;
   /** Blank: no model in the request; msg.model wins when set. */
@@ -33,7 +34,15 @@ interface ContextDef extends MemoryNodeDef {
   mode: 'context' | 'stats';
 }
 
-type ContextMsg = NodeMessage & { operation?: unknown; tokenBudget?: unknown; model?: unknown; context?: unknown; stats?: unknown };
+type ContextMsg = NodeMessage & {
+  operation?: unknown;
+  tokenBudget?: unknown;
+  model?: unknown;
+  embedding?: unknown;
+  embedder?: unknown;
+  context?: unknown;
+  stats?: unknown;
+};
 
 
 export = function register(RED: NodeAPI): void {
@@ -46,6 +55,7 @@ export = function register(RED: NodeAPI): void {
       facts: configuredNumber(def.shareFacts),
       summary: configuredNumber(def.shareSummary),
       history: configuredNumber(def.shareHistory),
+      memories: configuredNumber(def.shareMemories),
     });
     handleMessages(RED, this, RED._('dynamodb-memory-context.status.building'), async (msg: ContextMsg) => {
       const [sessionId, userId] = await Promise.all([
@@ -73,6 +83,8 @@ export = function register(RED: NodeAPI): void {
           format: def.format || undefined,
           model: msg.model ?? (def.model || undefined),
           template: def.template === '' ? undefined : def.template,
+          embedding: msg.embedding,
+          embedder: msg.embedder,
           summaryThreshold: configuredNumber(def.summaryThreshold),
         }),
       );
@@ -86,7 +98,9 @@ export = function register(RED: NodeAPI): void {
         budget: result.context.tokenBudget,
         count: result.context.history.count,
       });
-      if (!result.summaryDue) return { status, outputs: [msg, null] };
+      // The recalled memories' access counts are written while the msg goes on; done() waits for them.
+      const after = result.accessRecorded;
+      if (!result.summaryDue) return { status, outputs: [msg, null], after };
       const due = result.summaryDue;
       const summaryMsg = {
         _msgid: msg._msgid,
@@ -96,7 +110,7 @@ export = function register(RED: NodeAPI): void {
         covers: due.covers,
         payload: { summary: due.summary, messages: due.messages, transcript: due.transcript, uncovered: due.uncovered },
       };
-      return { status: `${status} ${RED._('dynamodb-memory-context.status.summaryDue')}`, outputs: [msg, summaryMsg as NodeMessage] };
+      return { status: `${status} ${RED._('dynamodb-memory-context.status.summaryDue')}`, outputs: [msg, summaryMsg as NodeMessage], after };
     }, connectionOf(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-context', DynamoDBMemoryContext);

@@ -1,6 +1,6 @@
 /**
  * Builds the context for one LLM call from what the memory holds: a system prompt (the template
- * with the user's preferences, graph facts and the session summary filled in), the newest messages
+ * with the user's preferences, graph facts, long-term memories and the session summary filled in), the newest messages
  * after the summary that fit, and the new user message last. Every part is measured with a real
  * tokenizer and the whole is never over the budget. No Node-RED in here.
  *
@@ -17,10 +17,18 @@ import { contentText, countTokens, truncateToTokens, type Encoding } from './tok
 
 export const messageOverhead = 4;
 export const replyPriming = 3;
-export const defaultShares = { system: 15, preferences: 10, facts: 10, summary: 15, history: 50 } as const;
+/**
+ * `memories` counts toward the 100% only when the template has {{memories}}: a context saved before
+ * it existed, with its five shares at 100, goes on as it was (and reads no memories).
+ */
+export const defaultShares = { system: 15, preferences: 10, facts: 10, summary: 15, history: 40, memories: 10 } as const;
 export const defaultTemplate =
   'You are a helpful assistant.\n\nWhat you know about the user:\n{{preferences}}\n{{facts}}\n\nThe conversation so far, summarised:\n{{summary}}';
-export const placeholders = { preferences: '{{preferences}}', facts: '{{facts}}', summary: '{{summary}}' } as const;
+export const placeholders = { preferences: '{{preferences}}', facts: '{{facts}}', summary: '{{summary}}', memories: '{{memories}}' } as const;
+/** The memories one context recalls at most (the best first; the share's budget may keep fewer). */
+export const contextMemoryCount = 5;
+/** A recall's query is at most this long (the memory request schema's limit). */
+const maxQueryChars = 32768;
 /** At most this many messages go out on the summary output at once (the oldest not yet covered). */
 export const maxSummaryBatch = 200;
 
@@ -30,6 +38,22 @@ export type Section = keyof typeof defaultShares;
 export interface StoredMessage {
   ulid: string;
   record: MessageRecord;
+}
+
+/** What {{memories}} recalls with: the new message's text, and its vector when the flow gave one. */
+export interface MemoryQuery {
+  text: string;
+  /** msg.embedding; none: the built-in embedder's vector of `text`. */
+  embedding?: unknown[];
+  embedder?: string;
+  k: number;
+}
+
+export interface RecalledMemories {
+  /** Best first. */
+  memories: Array<{ text: string; kind?: string }>;
+  /** Resolves once the recalled records' access counts are written (memory-recall.ts). */
+  accessRecorded: Promise<void>;
 }
 
 export interface StoredSummary {
@@ -48,6 +72,11 @@ export interface ContextSource {
   facts(userId: string): Promise<Array<{ source: string; relation: string; target: string }>>;
   summary(sessionId: string): Promise<StoredSummary | undefined>;
   /**
+   * The user's long-term memories most relevant to the query: one recall in the user's scope. A
+   * source without it fills {{memories}} with nothing.
+   */
+  memories?(userId: string, query: MemoryQuery): Promise<RecalledMemories>;
+  /**
    * Messages after `afterUlid` (all when undefined), newest first, a page at a time, until `enough`
    * says so or there are no more; `exhausted` when it reached the start (or the coverage point).
    */
@@ -65,6 +94,8 @@ export interface ContextParts {
   template: { text: string; tokens: number };
   preferences: { text: string; tokens: number; count: number; total: number };
   facts: { text: string; tokens: number; count: number; total: number };
+  /** count: the memories kept in the share; total: those recalled (0 and no recall when unused). */
+  memories: { text: string; tokens: number; count: number; total: number };
   summary: { text: string; tokens: number; covers?: string; coversMessageId?: string; coversCreatedAt?: string };
   history: { messages: ChatMessage[]; tokens: number; count: number; available: number };
   user: { content: unknown; tokens: number };
@@ -86,6 +117,11 @@ export interface ContextResult {
   payload: unknown;
   context: ContextParts;
   summaryDue?: SummaryDue;
+  /**
+   * Resolves once the recalled memories' access counts are written (at once when none were
+   * recalled): await it after sending the context on, as after a recall.
+   */
+  accessRecorded: Promise<void>;
 }
 
 export function messageTokens(message: ChatMessage, encoding: Encoding): number {
@@ -104,6 +140,18 @@ function fittingLines(lines: string[], cap: number, encoding: Encoding): string[
     kept.push(line);
   }
   return kept;
+}
+
+/** `- (fact) Ana is allergic to peanuts`: one line, whatever the text holds. */
+function memoryLine(memory: { text: string; kind?: string }): string {
+  return `- ${memory.kind === undefined ? '' : `(${memory.kind}) `}${memory.text.replace(/\s*[\r\n]+\s*/g, ' ')}`;
+}
+
+/** The text a recall searches with: the message's string, or its text parts. */
+function queryText(payload: unknown): string {
+  const parts = Array.isArray(payload) ? payload : [payload];
+  const texts = parts.map((part) => (typeof part === 'string' ? part : (part as { type?: unknown; text?: unknown } | null)?.type === 'text' ? (part as { text: unknown }).text : undefined));
+  return texts.filter((t): t is string => typeof t === 'string').join('\n').trim().slice(0, maxQueryChars);
 }
 
 function valueText(value: unknown): string {
@@ -241,9 +289,12 @@ export async function buildContext(source: ContextSource, request: ContextReques
   const encoding: Encoding = request.encoding ?? 'o200k_base';
   const budget = request.tokenBudget;
   const shares = { ...defaultShares, ...(request.shares ?? {}) };
-  const shareSum = Object.values(shares).reduce((sum, n) => sum + n, 0);
-  if (shareSum > 100) throw new MemoryInputError('input.shares-over-100', { sum: shareSum });
   const template = request.template ?? defaultTemplate;
+  // A section whose placeholder is not in the template is not read at all.
+  const wants = (p: keyof typeof placeholders) => template.includes(placeholders[p]);
+  const counted = (Object.keys(shares) as Section[]).filter((section) => section !== 'memories' || wants('memories'));
+  const shareSum = counted.reduce((sum, section) => sum + shares[section], 0);
+  if (shareSum > 100) throw new MemoryInputError('input.shares-over-100', { sum: shareSum });
   const user: ChatMessage = { role: 'user', content: request.payload };
   const userTokens = messageTokens(user, encoding);
   const available = budget - replyPriming - messageOverhead - userTokens;
@@ -252,13 +303,26 @@ export async function buildContext(source: ContextSource, request: ContextReques
   }
   const cap = (section: Section) => Math.floor((available * shares[section]) / 100);
 
-  // A section whose placeholder is not in the template is not read at all.
-  const wants = (p: keyof typeof placeholders) => template.includes(placeholders[p]);
-  const [preferences, facts, summary] = await Promise.all([
+  // Memories are recalled only for a template with {{memories}} and a share to fill: one recall,
+  // beside the other reads.
+  const query = queryText(request.payload);
+  const recalling = wants('memories') && cap('memories') > 0 && request.userId !== undefined && query !== '' && source.memories !== undefined;
+  const [preferences, facts, summary, recalled] = await Promise.all([
     wants('preferences') && request.userId !== undefined ? source.preferences(request.userId) : Promise.resolve({}),
     wants('facts') && request.userId !== undefined ? source.facts(request.userId) : Promise.resolve([]),
     source.summary(request.sessionId),
+    recalling
+      ? source.memories!(request.userId!, {
+          text: query,
+          ...(request.embedding !== undefined ? { embedding: request.embedding } : {}),
+          ...(request.embedder !== undefined ? { embedder: request.embedder } : {}),
+          k: contextMemoryCount,
+        })
+      : Promise.resolve<RecalledMemories>({ memories: [], accessRecorded: Promise.resolve() }),
   ]);
+  // Awaited by whoever sends the context on; handled here too, so a build that fails after the
+  // recall (or a caller that never awaits it) leaves no unhandled rejection behind.
+  recalled.accessRecorded.catch(() => undefined);
 
   const preferenceLines = Object.entries(preferences).map(([k, v]) => `- ${k}: ${valueText(v)}`);
   const keptPreferences = fittingLines(preferenceLines, cap('preferences'), encoding);
@@ -267,10 +331,14 @@ export async function buildContext(source: ContextSource, request: ContextReques
   const summaryText = wants('summary') && summary ? truncateToTokens(summary.summary, cap('summary'), encoding) : '';
   const preferencesText = keptPreferences.join('\n');
   const factsText = keptFacts.join('\n');
+  const memoryLines = recalled.memories.map(memoryLine);
+  // Best first: the lines that fit the share, in the recall's order.
+  const keptMemories = fittingLines(memoryLines, cap('memories'), encoding);
+  const memoriesText = keptMemories.join('\n');
 
-  const fill: Record<string, string> = { preferences: preferencesText, facts: factsText, summary: summaryText };
+  const fill: Record<string, string> = { preferences: preferencesText, facts: factsText, summary: summaryText, memories: memoriesText };
   // A paragraph whose placeholders all came out empty is left out: no heading over nothing.
-  const placeholderPattern = /\{\{(preferences|facts|summary)\}\}/g;
+  const placeholderPattern = new RegExp(`\\{\\{(${Object.keys(placeholders).join('|')})\\}\\}`, 'g');
   const usedTemplate = template
     .split(/\n{2,}/)
     .filter((paragraph) => {
@@ -375,6 +443,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
     template: { text: keptTemplate, tokens: countTokens(keptTemplate, encoding) },
     preferences: { text: preferencesText, tokens: countTokens(preferencesText, encoding), count: keptPreferences.length, total: preferenceLines.length },
     facts: { text: factsText, tokens: countTokens(factsText, encoding), count: keptFacts.length, total: factLines.length },
+    memories: { text: memoriesText, tokens: countTokens(memoriesText, encoding), count: keptMemories.length, total: memoryLines.length },
     summary: {
       text: summaryText,
       tokens: countTokens(summaryText, encoding),
@@ -386,7 +455,8 @@ export async function buildContext(source: ContextSource, request: ContextReques
     user: { content: request.payload, tokens: userTokens },
   };
 
-  if (threshold === undefined || read.messages.length < threshold) return { payload, context };
+  const { accessRecorded } = recalled;
+  if (threshold === undefined || read.messages.length < threshold) return { payload, context, accessRecorded };
   const oldest = read.exhausted
     ? [...read.messages].reverse().slice(0, maxSummaryBatch)
     : await source.oldestMessages(request.sessionId, summary?.covers, maxSummaryBatch);
@@ -394,6 +464,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
   return {
     payload,
     context,
+    accessRecorded,
     summaryDue: {
       summary: summary?.summary ?? null,
       messages,

@@ -1,10 +1,11 @@
 /**
  * Where the context builder (context-builder.ts) gets its parts for one session: the user's
- * preferences and facts, the session's summary and its messages.
+ * preferences, facts and long-term memories, the session's summary and its messages.
  */
 import type { ContextRequest } from '../schemas/context-request';
 import { buildContext, type ContextResult } from './context-builder';
 import type { MemoryGraph } from './graph';
+import type { LongTermMemory } from './long-term-memory';
 import { messagesAfter } from './message-history';
 import type { Preferences } from './preferences';
 import { readAsOwner } from './session-owner';
@@ -16,7 +17,7 @@ const maxFacts = 200;
 
 export async function sessionContext(
   table: TableHandle,
-  parts: { preferences: Preferences; graph: MemoryGraph },
+  parts: { preferences: Preferences; graph: MemoryGraph; memories: LongTermMemory },
   request: ContextRequest,
 ): Promise<ContextResult> {
   // The session check (its owner, and whether its user is being forgotten) runs beside the reads.
@@ -25,6 +26,7 @@ export async function sessionContext(
       preferences: async (userId) => (await parts.preferences.get({ userId })).preferences,
       facts: (userId) => parts.graph.validRelationships({ userId }, maxFacts),
       summary: (sessionId) => summary(table, sessionId),
+      memories: (userId, { text, k, ...embedding }) => parts.memories.recall({ scope: 'user', userId, query: text, k, ...embedding }),
       newestMessages: (sessionId, after, enough) => messagesAfter(table, sessionId, after, false, enough),
       oldestMessages: async (sessionId, after, limit) =>
         (await messagesAfter(table, sessionId, after, true, (read) => read.length >= limit)).messages.slice(0, limit),

@@ -14,9 +14,10 @@ import type { MemoryConfigNode } from './memory-config';
 
 /**
  * What the work did: the status text (the msg goes out on output 1), or the status text and one
- * entry per output (null: nothing on that output), for a node with more than one output.
+ * entry per output (null: nothing on that output), for a node with more than one output, and
+ * `after`: work that goes on once the msg is sent (a recall's access counts), which done() waits for.
  */
-export type WorkResult = string | { status: string; outputs: Array<NodeMessage | null> };
+export type WorkResult = string | { status: string; outputs: Array<NodeMessage | null>; after?: Promise<unknown> };
 
 /** Does the node's work for one msg; resolves to what it did, or rejects. */
 export type MessageWork = (msg: NodeMessage) => Promise<WorkResult>;
@@ -62,21 +63,27 @@ export function handleMessages(RED: NodeAPI, node: Node, workingText: string, wo
     connection()?.track(metered.result);
     // What this node's calls cost, on the msg it sends on (output 1) and on the one Catch gets.
     const putCapacity = () => Object.assign(msg, { consumedCapacity: metered.capacity() });
+    const fail = (error: unknown) => {
+      const failure = localizedFailure(explainAwsFailure(error, connection()?.place ?? { tableName: '' }), RED._);
+      node.status({ fill: 'red', shape: 'ring', text: shorten(failure.message) });
+      reportSafely(node, msg, () => done(failure), () => failure);
+    };
     metered.result.then(
       (result) => {
         putCapacity();
         const statusText = typeof result === 'string' ? result : result.status;
+        const after = typeof result === 'string' ? undefined : result.after;
         node.status({ fill: 'green', shape: 'dot', text: shorten(statusText) });
+        if (after) connection()?.track(after);
         reportSafely(node, msg, () => {
           send(typeof result === 'string' ? msg : result.outputs);
-          done();
+          if (!after) done();
         }, (error) => new Error(`Node-RED could not copy the msg to pass it on (${String(error)}); is it nested thousands of levels deep?`));
+        after?.then(() => done(), fail);
       },
       (error: unknown) => {
         putCapacity();
-        const failure = localizedFailure(explainAwsFailure(error, connection()?.place ?? { tableName: '' }), RED._);
-        node.status({ fill: 'red', shape: 'ring', text: shorten(failure.message) });
-        reportSafely(node, msg, () => done(failure), () => failure);
+        fail(error);
       },
     );
   });

@@ -6,6 +6,7 @@
  * tool, or saved by a version of the pack from before a property existed. Node-RED's core nodes
  * fall back to their defaults at run time the same way.
  */
+import { defaultShares, type Section } from '../memory/context-builder';
 import { defaultTableName } from '../memory/table-layout';
 
 /** One property of an editor definition's `defaults` (Node-RED's names). */
@@ -21,6 +22,7 @@ export interface DefaultProperty {
   validate?: string;
 }
 
+const share = (section: Section) => ({ value: String(defaultShares[section]), validate: 'percent' });
 const typedInput = (typeField: string) => `RED.validators.typedInput('${typeField}')`;
 const memoryNode = { name: { value: '' }, memory: { value: '', type: 'dynamodb-memory-config', required: true } } as const;
 const session = { sessionId: { value: 'sessionId', required: true, validate: typedInput('sessionIdType') }, sessionIdType: { value: 'msg' } } as const;
@@ -99,11 +101,14 @@ export const nodeDefaults = {
     ...user,
     template: { value: '' },
     tokenBudget: { value: '4000', validate: 'blankOrWhole(16, 10000000)' },
-    shareSystem: { value: '15', validate: 'percent' },
-    sharePreferences: { value: '10', validate: 'percent' },
-    shareFacts: { value: '10', validate: 'percent' },
-    shareSummary: { value: '15', validate: 'percent' },
-    shareHistory: { value: '50', validate: 'percent' },
+    // The builder's defaults (context-builder.ts defaultShares), as the editor's text fields hold them.
+    shareSystem: share('system'),
+    sharePreferences: share('preferences'),
+    shareFacts: share('facts'),
+    shareSummary: share('summary'),
+    shareHistory: share('history'),
+    /** Counts toward the 100% only when the template has {{memories}}. */
+    shareMemories: share('memories'),
     encoding: { value: 'o200k_base', required: true },
     format: { value: 'openai', required: true },
     /** Blank: the request names no model (the model node or endpoint chooses). */

@@ -35,11 +35,11 @@ const scopeProperties = {
 /** A record's text: what is remembered, and what the built-in embedder reads. */
 const text = { type: 'string', minLength: 1, maxLength: 32768, errorText: 'input.memory-text' } as const;
 /** fact, preference, event, … : free, but an id (it is filtered on, and an inline filter on AWS). */
-const kind = { ...field.id, maxLength: 64 } as const;
+export const kind = { ...field.id, maxLength: 64 } as const;
 const importance = { type: 'integer', minimum: 1, maximum: 10, errorText: 'input.whole-number' } as const;
 const recordId = { type: 'string', pattern: '^[0-9A-HJKMNP-TV-Z]{26}$', errorText: 'input.memory-id' } as const;
 /** Numbers as msg.embedding gives them; embedding.ts checks the rest. */
-const embedding = { type: 'array', errorText: 'input.array' } as const;
+export const embedding = { type: 'array', errorText: 'input.array' } as const;
 const limit = { type: 'integer', minimum: 1, maximum: 1000, errorText: 'input.whole-number' } as const;
 const cursor = { type: 'string', minLength: 1, maxLength: 4096, errorText: 'input.page-cursor' } as const;
 const fraction = { type: 'number', minimum: 0, maximum: 1, errorText: 'input.fraction' } as const;

@@ -6,14 +6,20 @@
  * it, builds the context, calls the model through the http request node (OpenAI-compatible,
  * Anthropic Messages) or the Ollama chat node, stores the reply as the service sent it and answers.
  * A second turn in the same session shows that the first reached the model through the memory.
+ * The OpenAI-compatible one also embeds each message at the stub's `/v1/embeddings` and recalls the
+ * user's long-term memories with that vector: one remembered with the same embeddings reaches the
+ * model's request.
  */
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployFlows, fetchDeployedRoute, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
 import { startLinkedNodeRed, repoRoot as root, type LinkedNodeRed } from '../support/linked-node-red';
-import { startLlmStubs, stubKeys, type LlmStubs } from '../support/llm-stubs';
-import { localCredentials, scanTable, uniqueName } from '../support/memory-table';
+import { ChatMemory } from '../../lib/memory/chat-memory';
+import { ensureTable } from '../../lib/memory/table-setup';
+import { parseRememberRequest } from '../../lib/schemas/memory-request';
+import { startLlmStubs, stubEmbedding, stubKeys, type LlmStubs } from '../support/llm-stubs';
+import { localConnection, localCredentials, scanTable, uniqueName } from '../support/memory-table';
 import { dynamoDBLocal } from '../support/root-hooks';
 
 const examples = [
@@ -39,6 +45,7 @@ describe('examples: LLM chatbots against stub services', function () {
         OPENAI_BASE_URL: `${stubs.url}/v1`,
         OPENAI_API_KEY: stubKeys.openai,
         OPENAI_MODEL: 'gpt-stub-mini',
+        OPENAI_EMBEDDING_MODEL: 'embed-stub',
         ANTHROPIC_BASE_URL: stubs.url,
         ANTHROPIC_API_KEY: stubKeys.anthropic,
         ANTHROPIC_MODEL: 'claude-stub',
@@ -67,11 +74,11 @@ describe('examples: LLM chatbots against stub services', function () {
     await stubs?.close();
   });
 
-  async function turn(path: string, sessionId: string, text: string): Promise<string> {
+  async function turn(path: string, sessionId: string, text: string, userId = 'ana'): Promise<string> {
     const response = await fetchDeployedRoute(`${nodeRed.url}${path}`, {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },
-      body: JSON.stringify({ userId: 'ana', sessionId, text }),
+      body: JSON.stringify({ userId, sessionId, text }),
       signal: AbortSignal.timeout(30_000),
     });
     const body = (await response.json()) as { reply?: string; error?: string };
@@ -108,4 +115,43 @@ describe('examples: LLM chatbots against stub services', function () {
       assert.equal(typeof metadata.usage?.inputTokens, 'number');
     });
   }
+
+  it("llm-chatbot.json: the message's embedding from /v1/embeddings recalls the user's memory into the model's request", async function () {
+    this.timeout(90_000);
+    const userId = uniqueName('ana');
+    const otherUser = uniqueName('bob');
+    const tableName = tables.get('llm-chatbot.json')!;
+    const connection = localConnection();
+    try {
+      await ensureTable(connection.client, tableName);
+      const memory = new ChatMemory({ documents: connection.documents, tableName });
+      // Remembered as a flow would: the vector from the same endpoint's embeddings, named by its model.
+      const remember = (user: string, texts: Array<{ text: string; kind: string }>) =>
+        memory.memories.remember(parseRememberRequest({
+          scope: 'user', userId: user, embedder: 'embed-stub',
+          records: texts.map((record) => ({ ...record, embedding: stubEmbedding(record.text) })),
+        }));
+      await remember(userId, [
+        { text: 'Ana is allergic to peanuts', kind: 'fact' },
+        { text: 'Ana plays the tenor saxophone', kind: 'fact' },
+      ]);
+      await remember(otherUser, [{ text: 'Bob is allergic to peanuts too', kind: 'fact' }]);
+      const before = stubs.requests.length;
+      assert.equal(await turn('/chat', uniqueName('s'), 'Any snack without peanuts at the concert?', userId), 'You said: Any snack without peanuts at the concert?');
+      const calls = stubs.requests.slice(before);
+      assert.deepEqual(calls.map((r) => r.path), ['/v1/embeddings', '/v1/chat/completions']);
+      assert.deepEqual(calls[0]!.body, { model: 'embed-stub', input: 'Any snack without peanuts at the concert?' });
+      assert.equal(calls[0]!.headers['authorization'], `Bearer ${stubKeys.openai}`);
+      const system = (calls[1]!.body['messages'] as Array<{ role: string; content: string }>)[0]!;
+      assert.equal(system.role, 'system');
+      // The most relevant memory first, each with its kind; never another user's.
+      assert.match(system.content, /What you remember about the user:\n- \(fact\) Ana is allergic to peanuts\n- \(fact\) Ana plays the tenor saxophone/);
+      assert.doesNotMatch(system.content, /Bob/);
+      // The recall counted its access before the node finished.
+      const records = (await memory.memories.list({ scope: 'user', userId })).items;
+      assert.deepEqual(records.map((r) => r.accessCount), [1, 1]);
+    } finally {
+      connection.client.destroy();
+    }
+  });
 });

@@ -7,8 +7,11 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Ajv from 'ajv';
+import { ChatMemory } from '../../lib/memory/chat-memory';
 import { countTokens } from '../../lib/memory/tokens';
-import { uniqueName } from '../support/memory-table';
+import type { MemoryConfigNode } from '../../lib/node-red/memory-config';
+import { parseRememberRequest } from '../../lib/schemas/memory-request';
+import { localConnection, uniqueName } from '../support/memory-table';
 import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 
 /** OpenAI chat completions: the `messages` of a request. */
@@ -119,6 +122,9 @@ const nodes = [
   { id: 'anthropic', type: 'dynamodb-memory-context' as const, format: 'anthropic' },
   { id: 'text', type: 'dynamodb-memory-context' as const, format: 'text', encoding: 'cl100k_base' },
   { id: 'stats', type: 'dynamodb-memory-context' as const, mode: 'stats' },
+  { id: 'memories', type: 'dynamodb-memory-context' as const, template: 'What you remember:\n{{memories}}' },
+  // As a flow saved before the memories share existed has it: five shares at 100, no shareMemories.
+  { id: 'saved-before', type: 'dynamodb-memory-context' as const, shareSystem: '15', sharePreferences: '10', shareFacts: '10', shareSummary: '15', shareHistory: '50' },
 ];
 
 
@@ -233,6 +239,61 @@ describe('context node', () => {
     assert.deepEqual((await sent(flow, 'stats', {}))['payload'], { table: { sessions: 1, messages: 1, users: 1 } });
   });
 
+  it('fills {{memories}} from msg.embedding, with the default shares, and finishes once the access counts are written', async () => {
+    const userId = uniqueName('u');
+    const connection = localConnection();
+    try {
+      const memory = new ChatMemory({ documents: connection.documents, tableName: flow.tableName });
+      const [jazz, vegetarian] = await memory.memories.remember(parseRememberRequest({
+        scope: 'user', userId, embedder: 'toy-3', records: [
+          { text: 'Ana likes jazz concerts', kind: 'fact', embedding: [1, 0, 0] },
+          { text: 'Ana is vegetarian', kind: 'preference', embedding: [0, 1, 0] },
+        ],
+      }));
+      // The node's access counts take 300 ms more here: the msg goes on before they are written,
+      // and done() (then Complete) waits for them.
+      const nodeMemory = await (flow.node('config') as unknown as MemoryConfigNode).memory();
+      const recall = nodeMemory.memories.recall.bind(nodeMemory.memories);
+      let written = false;
+      let writtenWhenSent: boolean | undefined;
+      nodeMemory.memories.recall = async (request) => {
+        const result = await recall(request);
+        const accessRecorded = result.accessRecorded.then(() => new Promise<void>((resolve) => setTimeout(resolve, 300))).then(() => {
+          written = true;
+        });
+        return { ...result, accessRecorded };
+      };
+      const onSent = () => (writtenWhenSent ??= written);
+      flow.node('memories-out').on('input', onSent);
+      const { sent: out } = await flow.runBoth('memories', { sessionId: uniqueName('s'), userId, payload: 'Dinner ideas?', embedding: [0.2, 0.9, 0], embedder: 'toy-3' });
+      flow.node('memories-out').removeListener('input', onSent);
+      assert.equal(writtenWhenSent, false, 'the msg waited for the access counts');
+      assert.equal(written, true, 'done() came before the access counts were written');
+      const system = (out!['payload'] as { messages: Msg[] }).messages[0]!;
+      assert.equal(system['content'], 'What you remember:\n- (preference) Ana is vegetarian\n- (fact) Ana likes jazz concerts');
+      for (const record of [jazz!, vegetarian!]) assert.equal((await memory.memories.get({ scope: 'user', userId, id: record.id })).accessCount, 1);
+      // No msg.embedding: the built-in embedder's vector, which these records were not made with.
+      assert.match((await flow.run('memories', { sessionId: uniqueName('s'), userId, payload: 'Dinner ideas?' })).error ?? '', /embedder/);
+    } finally {
+      connection.client.destroy();
+    }
+  });
+
+  it('a node saved before the memories share existed builds its context as before, and reads no memory', async () => {
+    const userId = uniqueName('u');
+    const connection = localConnection();
+    try {
+      const memory = new ChatMemory({ documents: connection.documents, tableName: flow.tableName });
+      await memory.memories.remember(parseRememberRequest({ scope: 'user', userId, records: [{ text: 'Ana is vegetarian' }] }));
+      const out = await sent(flow, 'saved-before', { sessionId: uniqueName('s'), userId, payload: 'Is Ana vegetarian?' });
+      assert.deepEqual((out['context'] as { memories: unknown }).memories, { text: '', tokens: 0, count: 0, total: 0 });
+      const calls = (out['consumedCapacity'] as { calls: Array<{ operation: string }> }).calls;
+      assert.ok(!calls.some((c) => c.operation === 'BatchGetItem' || c.operation === 'UpdateItem'), JSON.stringify(calls));
+    } finally {
+      connection.client.destroy();
+    }
+  });
+
   it('reports wrong input to Catch', async () => {
     assert.match((await flow.run('openai', { payload: 'hi' })).error ?? '', /sessionId is required/);
     assert.match((await flow.run('openai', { sessionId: 's', payload: 'hi', tokenBudget: 5 })).error ?? '', /tokenBudget/);
@@ -241,7 +302,7 @@ describe('context node', () => {
 });
 
 describe('example: llm-chatbot', () => {
-  it('wires http-in → store → context → model → store reply → response, and output 2 → summarise → store summary, no glue between model and store', () => {
+  it('wires http-in → store → embeddings → context → model → store reply → response, and output 2 → summarise → store summary, no glue between model and store', () => {
     const file = join(__dirname, '..', '..', '..', 'examples', 'llm-chatbot.json');
     const flow = JSON.parse(readFileSync(file, 'utf8')) as Msg[];
     const byId = new Map(flow.map((n) => [n['id'] as string, n]));
@@ -253,7 +314,8 @@ describe('example: llm-chatbot', () => {
       node = node['wires'] ? next(node)[0] : undefined;
     }
     assert.deepEqual(path, [
-      'http in:POST /chat', 'change:unpack', 'dynamodb-memory-store:store user message', 'dynamodb-memory-context:context',
+      'http in:POST /chat', 'change:unpack', 'dynamodb-memory-store:store user message',
+      'change:embedding request', 'http request:embeddings', 'change:use embedding', 'dynamodb-memory-context:context',
       'change:endpoint and key', 'http request:chat completions', 'dynamodb-memory-store:store reply',
       'change:answer', 'http response',
     ]);
@@ -264,6 +326,6 @@ describe('example: llm-chatbot', () => {
     assert.equal(flow.filter((n) => n['type'] === 'dynamodb-memory-config').length, 1);
     assert.equal(flow.filter((n) => n['type'] === 'comment').length, 1);
     assert.doesNotMatch(JSON.stringify(flow), /sk-[A-Za-z0-9]{8,}|"credentials"/);
-    for (const variable of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL']) assert.match(JSON.stringify(flow), new RegExp(variable));
+    for (const variable of ['OPENAI_BASE_URL', 'OPENAI_API_KEY', 'OPENAI_MODEL', 'OPENAI_EMBEDDING_MODEL']) assert.match(JSON.stringify(flow), new RegExp(variable));
   });
 });

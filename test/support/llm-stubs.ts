@@ -1,16 +1,20 @@
 /**
  * Stand-ins for the LLM services the example flows call, the one part of those flows no real engine
  * here can play: one local HTTP server speaking each service's wire format as documented, not the
- * pack's own shapes. OpenAI-compatible `POST /v1/chat/completions`, Anthropic `POST /v1/messages`
- * and Ollama `POST /api/chat`, each checking what that service checks (its auth header, required
+ * pack's own shapes. OpenAI-compatible `POST /v1/chat/completions` and `POST /v1/embeddings`,
+ * Anthropic `POST /v1/messages` and Ollama `POST /api/chat`, each checking what that service checks (its auth header, required
  * fields, Anthropic's turn order) and answering errors in that service's error format. The "model"
  * is a rule: it answers "what is my name?" from what the request's messages say ("my name is Ana"
  * in an earlier turn, or `name: Ana` among the system prompt's preferences), so a second turn shows
- * whether the first reached it through the memory.
+ * whether the first reached it through the memory. The embeddings are the pack's built-in
+ * embedder's vectors of the input text (deterministic, and texts sharing words come out similar),
+ * so a test can remember records with the same vectors the flow's embeddings call gets.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { anthropicMessage, ollamaChat, openAIChatCompletion } from './model-wire';
+import { embedText } from '../../lib/memory/embedding';
+import { countTokens } from '../../lib/memory/tokens';
+import { anthropicMessage, ollamaChat, openAIChatCompletion, openAIEmbeddings } from './model-wire';
 
 export const stubKeys = { openai: 'sk-stub-openai', anthropic: 'sk-ant-stub' } as const;
 
@@ -78,6 +82,29 @@ function openAI(request: StubRequest, response: ServerResponse): void {
   send(response, 200, openAIChatCompletion(ruleReply(said), { model }));
 }
 
+/** The stub's embedding of a text: what `POST /v1/embeddings` answers for it. */
+export function stubEmbedding(text: string): number[] {
+  return Array.from(embedText(text));
+}
+
+function openAIEmbeddingsEndpoint(request: StubRequest, response: ServerResponse): void {
+  if (request.headers['authorization'] !== `Bearer ${stubKeys.openai}`) {
+    return send(response, 401, openAIError('Incorrect API key provided.', 'invalid_api_key'));
+  }
+  const { model, input, encoding_format: format } = request.body as { model?: unknown; input?: unknown; encoding_format?: unknown };
+  if (typeof model !== 'string' || model === '') return send(response, 400, openAIError('you must provide a model parameter'));
+  const inputs = typeof input === 'string' ? [input] : input;
+  if (!Array.isArray(inputs) || inputs.length === 0 || !inputs.every((text) => typeof text === 'string' && text !== '')) {
+    return send(response, 400, openAIError("'input' : input must be a string or an array of strings", 'invalid_value'));
+  }
+  if (format !== undefined && format !== 'float' && format !== 'base64') {
+    return send(response, 400, openAIError(`'${String(format)}' is not one of ['float', 'base64'] - 'encoding_format'`));
+  }
+  const texts = inputs as string[];
+  const tokens = texts.reduce((sum, text) => sum + countTokens(text, 'cl100k_base'), 0);
+  send(response, 200, openAIEmbeddings(texts.map(stubEmbedding), { model, base64: format === 'base64', promptTokens: tokens }));
+}
+
 function anthropic(request: StubRequest, response: ServerResponse): void {
   if (request.headers['x-api-key'] !== stubKeys.anthropic) return send(response, 401, anthropicError('authentication_error', 'invalid x-api-key'));
   if (typeof request.headers['anthropic-version'] !== 'string') {
@@ -128,6 +155,7 @@ export async function startLlmStubs(): Promise<LlmStubs> {
       requests.push(request);
       if (incoming.method !== 'POST') return send(response, 405, openAIError('method not allowed'));
       if (request.path === '/v1/chat/completions') return openAI(request, response);
+      if (request.path === '/v1/embeddings') return openAIEmbeddingsEndpoint(request, response);
       if (request.path === '/v1/messages') return anthropic(request, response);
       if (request.path === '/api/chat') return ollama(request, response);
       send(response, 404, openAIError(`Unknown request URL: POST ${request.path}`, 'unknown_url'));

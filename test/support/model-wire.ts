@@ -1,7 +1,7 @@
 /**
  * Model replies as the services send them on the wire (the shapes of their API references:
  * OpenAI chat completions and Responses, Anthropic Messages, Ollama /api/chat), for the tests of the
- * store node and for the stub servers (llm-stubs.ts). No LLM runs in the tests: these are the one
+ * store node and for the stub servers (llm-stubs.ts), and OpenAI's embeddings answer. No LLM runs in the tests: these are the one
  * part no real engine here can play, so they are written to the letter of each wire format, fields
  * the pack does not read included.
  */
@@ -45,6 +45,24 @@ export function openAIChatCompletion(text: string | null, options: { model?: str
     },
     service_tier: 'default',
     system_fingerprint: 'fp_3bc1b5746c',
+  };
+}
+
+/**
+ * OpenAI's `POST /v1/embeddings` answer: one embedding per input, in input order, as floats or, with
+ * `encoding_format: "base64"`, as the base64 of their little-endian float32 bytes.
+ */
+export function openAIEmbeddings(vectors: ArrayLike<number>[], options: { model: string; base64?: boolean; promptTokens?: number }) {
+  const promptTokens = options.promptTokens ?? 8;
+  return {
+    object: 'list',
+    data: vectors.map((vector, index) => ({
+      object: 'embedding',
+      index,
+      embedding: options.base64 ? Buffer.from(Float32Array.from(vector).buffer).toString('base64') : Array.from(vector),
+    })),
+    model: options.model,
+    usage: { prompt_tokens: promptTokens, total_tokens: promptTokens },
   };
 }
 
