@@ -63,10 +63,10 @@ describe('context: {{memories}}', () => {
   const remember = (userId: string, records: unknown[], embedder?: string) =>
     memory.memories.remember(parseRememberRequest({ scope: 'user', userId, records, ...(embedder ? { embedder } : {}) }));
 
-  /** The logged requests that read or write a long-term memory item (MEM#, MEMVEC#, MEMLOG#, MEMVERSION). */
+  /** The logged requests that read or write a long-term memory item (MEM#, MEMVEC#, MEMLOG#, MEMVERSION, or MEMVE: vectors and version). */
   function touchedMemories(requests: Logged[]): string[] {
     return requests
-      .filter(({ event, input }) => event === 'sent' && /"MEM(?:#|VEC#|LOG#|VERSION")/.test(JSON.stringify(input)))
+      .filter(({ event, input }) => event === 'sent' && /"MEM(?:#|VEC#|LOG#|VERSION"|VE")/.test(JSON.stringify(input)))
       .map(({ command, input }) => `${command} ${JSON.stringify(input).slice(0, 160)}`);
   }
 
@@ -141,12 +141,13 @@ describe('context: {{memories}}', () => {
       assert.deepEqual(touchedMemories(logged), [], `${JSON.stringify(request.template)}: memory items read`);
       assert.deepEqual(context.memories, { text: '', tokens: 0, count: 0, total: 0 });
     }
-    // The log does see a recall when there is one: its version item, its records and their access counts.
+    // The log does see a recall when there is one: its version item (with the vectors, in a scope's
+    // first recall: their sort keys both begin with MEMVE), its records and their access counts.
     logged.length = 0;
     const used = await memory.context(parseContextRequest({ sessionId, userId, payload, tokenBudget: 2000, template }));
     await used.accessRecorded;
     const seen = touchedMemories(logged);
-    assert.ok(seen.some((s) => s.includes('MEMVERSION')), seen.join('\n'));
+    assert.ok(logged.some(({ input }) => JSON.stringify(input).includes('"MEMVE')), seen.join('\n'));
     assert.ok(seen.some((s) => s.startsWith('UpdateItem')), 'access counts written');
   });
 
@@ -158,7 +159,7 @@ describe('context: {{memories}}', () => {
     const result = await memory.context(parseContextRequest({ sessionId, userId, payload: 'peanut allergy', tokenBudget: 2000, template: `{{preferences}}\n${template}\n{{summary}}` }));
     // The recall's reads went out before the context's other reads had answered: beside them, not after.
     const at = (event: Logged['event'], text: string) => logged.findIndex((l) => l.event === event && JSON.stringify(l.input).includes(text));
-    const recallSent = at('sent', '"MEMVERSION"');
+    const recallSent = at('sent', '"MEMVE');
     const summaryAnswered = at('answered', '"SUMMARY"');
     const preferencesAnswered = at('answered', '"PREF#"');
     assert.ok(recallSent >= 0 && summaryAnswered >= 0 && preferencesAnswered >= 0, logged.map((l) => `${l.event} ${l.command}`).join(', '));
