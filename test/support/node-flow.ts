@@ -25,6 +25,7 @@ const memoryNodeModules = [
   require('../../nodes/dynamodb-memory-graph'),
   require('../../nodes/dynamodb-memory-context'),
   require('../../nodes/dynamodb-memory-transfer'),
+  require('../../nodes/dynamodb-memory-recall'),
   require('@node-red/nodes/core/common/25-catch'),
   require('@node-red/nodes/core/common/24-complete'),
 ];
