@@ -6,6 +6,7 @@
  */
 import assert from 'node:assert/strict';
 import { scanTable, uniqueName } from '../support/memory-table';
+import type { MemoryConfigNode } from '../../lib/node-red/memory-config';
 import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 
 const facts = ['Ana is allergic to peanuts', 'Ana lives in Lisbon', 'Ana plays the cello in an orchestra'];
@@ -64,6 +65,43 @@ describe('memories node (dynamodb-memory-recall)', () => {
     // runBoth resolved on Complete, i.e. on done(): by then the count is written.
     const got = await sent(flow, 'mem', { operation: 'get', userId, memoryId: best[0]!['id'] });
     assert.equal((got['payload'] as Msg)['accessCount'], 1);
+  });
+
+  it('sends the recall on before it writes the access counts, and calls done once they are written', async () => {
+    const userId = uniqueName('u');
+    await remember(userId, facts);
+    const memory = await (flow.node('config') as unknown as MemoryConfigNode).memory();
+    const documents = (memory.memories as unknown as { table: { documents: { send: (command: { input: Msg }) => Promise<unknown> } } }).table.documents;
+    const send = documents.send.bind(documents);
+    const events: string[] = [];
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => (release = resolve));
+    // Each access count write waits until the msg has come out of the node: a node that wrote
+    // them before sending would never send, and this test would time out.
+    documents.send = async (command) => {
+      if (!String(command.input['UpdateExpression']).startsWith('ADD #count')) return send(command);
+      events.push('count write waits');
+      await released;
+      const result = await send(command);
+      events.push('count written');
+      return result;
+    };
+    // Not `once`: a Node-RED node's input listeners must not remove themselves while it emits.
+    const out = flow.node('mem-out');
+    const onSent = () => {
+      events.push('sent');
+      release();
+    };
+    out.on('input', onSent);
+    try {
+      const outcome = await flow.runBoth('mem', { userId, payload: 'peanuts', k: 1 });
+      events.push('done');
+      assert.equal(outcome.error, undefined);
+    } finally {
+      documents.send = send;
+      out.removeListener('input', onSent);
+    }
+    assert.deepEqual(events, ['count write waits', 'sent', 'count written', 'done']);
   });
 
   it('recall filters by msg.kind, msg.metadata and msg.minScore', async () => {
