@@ -81,8 +81,7 @@ export = function register(RED: NodeAPI): void {
       }),
       halfLifeDays: configuredNumber(def.halfLifeDays),
     };
-    const status = (key: string, values?: Record<string, string | number>) => RED._(`dynamodb-memory-recall.status.${key}`, values);
-    handleMessages(RED, this, status('working'), async (msg: RecallMsg): Promise<WorkResult> => {
+    handleMessages(RED, this, RED._('dynamodb-memory-recall.status.working'), async (msg: RecallMsg): Promise<WorkResult> => {
       const operation = parseMemoryOperation(msg.operation ?? def.operation);
       const [userId, sessionId] = await Promise.all([
         evaluateUser(RED, this, msg, def),
@@ -96,7 +95,7 @@ export = function register(RED: NodeAPI): void {
           const request = parseRememberRequest(definedFields({ ...scope, records: recordsOf(msg.payload, msg.embedding), embedder: msg.embedder }));
           const stored = await (await memories()).remember(request);
           msg.payload = Array.isArray(msg.payload) ? stored : stored[0];
-          return status('remembered', { count: stored.length });
+          return RED._('dynamodb-memory-recall.status.remembered', { count: stored.length });
         }
         case 'recall': {
           const request = parseRecallRequest(
@@ -118,12 +117,12 @@ export = function register(RED: NodeAPI): void {
           msg.payload = found;
           msg.recall = how;
           // The msg goes on first: the access counts are written while the flow answers.
-          return { status: status('recalled', { count: found.length }), afterSend: accessRecorded };
+          return { status: RED._('dynamodb-memory-recall.status.recalled', { count: found.length }), afterSend: accessRecorded };
         }
         case 'get': {
           const request = parseMemoryIdRequest(definedFields({ ...scope, id: memoryIdOf(msg) }));
           msg.payload = await (await memories()).get(request);
-          return status('got');
+          return RED._('dynamodb-memory-recall.status.got');
         }
         case 'update': {
           const fields: Record<string, unknown> = typeof msg.payload === 'string' ? { text: msg.payload } : isObject(msg.payload) ? { ...msg.payload } : {};
@@ -133,12 +132,12 @@ export = function register(RED: NodeAPI): void {
             definedFields({ ...fields, ...scope, id: memoryIdOf(msg), embedding: msg.embedding, embedder: msg.embedder }),
           );
           msg.payload = await (await memories()).update(request);
-          return status('updated');
+          return RED._('dynamodb-memory-recall.status.updated');
         }
         case 'forget': {
           const request = parseMemoryIdRequest(definedFields({ ...scope, id: memoryIdOf(msg) }));
           msg.payload = await (await memories()).forget(request);
-          return status('forgot');
+          return RED._('dynamodb-memory-recall.status.forgot');
         }
         case 'list':
         case 'history': {
@@ -154,7 +153,8 @@ export = function register(RED: NodeAPI): void {
           msg.payload = result.items;
           if (result.cursor === undefined) delete msg.cursor;
           else msg.cursor = result.cursor;
-          return status(operation === 'list' ? 'listed' : 'history', { count: result.items.length });
+          const count = { count: result.items.length };
+          return operation === 'list' ? RED._('dynamodb-memory-recall.status.listed', count) : RED._('dynamodb-memory-recall.status.history', count);
         }
       }
     }, connectionOf(RED, def.memory));
