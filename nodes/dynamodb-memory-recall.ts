@@ -25,7 +25,8 @@ interface RecallDef extends MemoryNodeDef {
   sessionId: string;
   sessionIdType: string;
   namespace: string;
-  k: string;
+  /** How many records a recall returns at most (msg.k wins). Not `k`: the editor keeps one-letter names for itself. */
+  topK: string;
   minScore: string;
   similarityWeight: string;
   recencyWeight: string;
@@ -72,7 +73,7 @@ export = function register(RED: NodeAPI): void {
     const def = withDefaults('dynamodb-memory-recall', deployed);
     RED.nodes.createNode(this, def);
     const configured = {
-      k: configuredNumber(def.k),
+      k: configuredNumber(def.topK),
       minScore: configuredNumber(def.minScore),
       weights: definedFields({
         similarity: configuredNumber(def.similarityWeight),

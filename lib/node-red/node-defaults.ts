@@ -100,7 +100,8 @@ export const nodeDefaults = {
     sessionId: { value: 'sessionId', validate: typedInput('sessionIdType') },
     /** A named namespace's name (named scope only). */
     namespace: { value: '', validate: 'namespaceName' },
-    k: { value: '5', validate: 'blankOrWhole(1, 100)' },
+    /** Not `k`: Node-RED's editor keeps one-letter property names for itself (and drops them). */
+    topK: { value: '5', validate: 'blankOrWhole(1, 100)' },
     minScore: { value: '0', validate: 'blankOrFraction' },
     similarityWeight: { value: '0.7', validate: 'blankOrFraction' },
     recencyWeight: { value: '0.15', validate: 'blankOrFraction' },
