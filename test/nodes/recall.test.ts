@@ -5,9 +5,9 @@
  * message catalogs, so statuses are checked by colour.)
  */
 import assert from 'node:assert/strict';
-import { scanTable, uniqueName } from '../support/memory-table';
+import { uniqueName } from '../support/memory-table';
 import type { MemoryConfigNode } from '../../lib/node-red/memory-config';
-import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
+import { loadMemoryFlow, refusesBadInput, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 
 const facts = ['Ana is allergic to peanuts', 'Ana lives in Lisbon', 'Ana plays the cello in an orchestra'];
 
@@ -210,14 +210,6 @@ describe('memories node (dynamodb-memory-recall)', () => {
       ['a bad record id', { operation: 'get', userId: 'u', memoryId: 'nope' }, /memoryId|id: must be a memory record's id/],
       ['a k out of range', { userId: 'u', payload: 'x', k: 0 }, /k: must be a whole number from 1 to 100/],
     ];
-    for (const [what, msg, message] of cases) {
-      it(what, async () => {
-        const outcome = await flow.run('mem', msg);
-        assert.match(outcome.error ?? 'no error', message);
-        assert.match(outcome.error ?? '', /^MemoryInputError/);
-        assert.equal(flow.lastStatus('mem')?.fill, 'red');
-        assert.deepEqual(await scanTable(flow.tableName), []);
-      });
-    }
+    refusesBadInput(() => flow, 'mem', cases);
   });
 });
