@@ -165,16 +165,17 @@ describe('memories node (dynamodb-memory-recall)', () => {
     flow = await loadMemoryFlow([
       { id: 'mem', type: 'dynamodb-memory-recall' },
       { id: 'top', type: 'dynamodb-memory-recall', topK: '1' },
-      // Only importance counts: the least similar but most important record comes first, scoring 1.
+      // Only importance counts: the most important record comes first, scoring 1.
       { id: 'important', type: 'dynamodb-memory-recall', similarityWeight: '0', recencyWeight: '0', importanceWeight: '1', minScore: '0.5' },
     ]);
     const userId = uniqueName('u');
     await remember(userId, [{ text: 'Ana is allergic to peanuts' }, { text: 'Ana lives in Lisbon', importance: 10 }, { text: 'Ana plays the cello' }]);
-    assert.equal(((await sent(flow, 'top', { userId, payload: 'peanuts' }))['payload'] as Msg[]).length, 1);
-    assert.equal(((await sent(flow, 'top', { userId, payload: 'peanuts', k: 3 }))['payload'] as Msg[]).length, 3);
-    const important = (await sent(flow, 'important', { userId, payload: 'peanuts' }))['payload'] as Array<Msg & { score: number }>;
+    // "Ana" is in every record: each has some similarity (a record with none is never recalled).
+    assert.equal(((await sent(flow, 'top', { userId, payload: 'Ana' }))['payload'] as Msg[]).length, 1);
+    assert.equal(((await sent(flow, 'top', { userId, payload: 'Ana', k: 3 }))['payload'] as Msg[]).length, 3);
+    const important = (await sent(flow, 'important', { userId, payload: 'Ana' }))['payload'] as Array<Msg & { score: number }>;
     assert.deepEqual(important.map((r) => [r['text'], r.score]), [['Ana lives in Lisbon', 1]]);
-    assert.equal(((await sent(flow, 'important', { userId, payload: 'peanuts', minScore: 0 }))['payload'] as Msg[]).length, 3);
+    assert.equal(((await sent(flow, 'important', { userId, payload: 'Ana', minScore: 0 }))['payload'] as Msg[]).length, 3);
   });
 
   it('uses a named namespace and a session scope from the node settings', async () => {
