@@ -99,8 +99,8 @@ export = function register(RED: NodeAPI): void {
         count: result.context.history.count,
       });
       // The recalled memories' access counts are written while the msg goes on; done() waits for them.
-      const after = result.accessRecorded;
-      if (!result.summaryDue) return { status, outputs: [msg, null], after };
+      const afterSend = result.accessRecorded;
+      if (!result.summaryDue) return { status, outputs: [msg, null], afterSend };
       const due = result.summaryDue;
       const summaryMsg = {
         _msgid: msg._msgid,
@@ -110,7 +110,7 @@ export = function register(RED: NodeAPI): void {
         covers: due.covers,
         payload: { summary: due.summary, messages: due.messages, transcript: due.transcript, uncovered: due.uncovered },
       };
-      return { status: `${status} ${RED._('dynamodb-memory-context.status.summaryDue')}`, outputs: [msg, summaryMsg as NodeMessage], after };
+      return { status: `${status} ${RED._('dynamodb-memory-context.status.summaryDue')}`, outputs: [msg, summaryMsg as NodeMessage], afterSend };
     }, connectionOf(RED, def.memory));
   }
   RED.nodes.registerType('dynamodb-memory-context', DynamoDBMemoryContext);

@@ -14,10 +14,11 @@ import type { MemoryConfigNode } from './memory-config';
 
 /**
  * What the work did: the status text (the msg goes out on output 1), or the status text and one
- * entry per output (null: nothing on that output), for a node with more than one output, and
- * `after`: work that goes on once the msg is sent (a recall's access counts), which done() waits for.
+ * entry per output (null: nothing on that output), for a node with more than one output. `afterSend`:
+ * work that finishes the msg after it was sent on (a recall's access counts), so what comes after
+ * the node need not wait for it; done() waits for it, and its failure is reported as any other.
  */
-export type WorkResult = string | { status: string; outputs: Array<NodeMessage | null>; after?: Promise<unknown> };
+export type WorkResult = string | { status: string; outputs?: Array<NodeMessage | null>; afterSend?: Promise<unknown> };
 
 /** Does the node's work for one msg; resolves to what it did, or rejects. */
 export type MessageWork = (msg: NodeMessage) => Promise<WorkResult>;
@@ -60,7 +61,8 @@ export function handleMessages(RED: NodeAPI, node: Node, workingText: string, wo
   node.on('input', (msg: NodeMessage, send: (msg: NodeMessage | Array<NodeMessage | null>) => void, done: (err?: Error) => void) => {
     node.status({ fill: 'blue', shape: 'dot', text: workingText });
     const metered = withCapacityMeter(() => work(msg));
-    connection()?.track(metered.result);
+    // Closing waits for the whole of it, what runs after the send too.
+    connection()?.track(metered.result.then((result) => (typeof result === 'string' ? undefined : result.afterSend)));
     // What this node's calls cost, on the msg it sends on (output 1) and on the one Catch gets.
     const putCapacity = () => Object.assign(msg, { consumedCapacity: metered.capacity() });
     const fail = (error: unknown) => {
@@ -71,15 +73,13 @@ export function handleMessages(RED: NodeAPI, node: Node, workingText: string, wo
     metered.result.then(
       (result) => {
         putCapacity();
-        const statusText = typeof result === 'string' ? result : result.status;
-        const after = typeof result === 'string' ? undefined : result.after;
+        const { status: statusText, outputs, afterSend }: Exclude<WorkResult, string> = typeof result === 'string' ? { status: result } : result;
         node.status({ fill: 'green', shape: 'dot', text: shorten(statusText) });
-        if (after) connection()?.track(after);
         reportSafely(node, msg, () => {
-          send(typeof result === 'string' ? msg : result.outputs);
-          if (!after) done();
+          send(outputs ?? msg);
+          if (!afterSend) done();
         }, (error) => new Error(`Node-RED could not copy the msg to pass it on (${String(error)}); is it nested thousands of levels deep?`));
-        after?.then(() => done(), fail);
+        afterSend?.then(() => done(), fail);
       },
       (error: unknown) => {
         putCapacity();

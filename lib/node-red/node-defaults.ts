@@ -92,6 +92,24 @@ export const nodeDefaults = {
     ...user,
     partRecords: { value: '1000', validate: 'blankOrWhole(1, 10000)' },
   },
+  'dynamodb-memory-recall': {
+    ...memoryNode,
+    operation: { value: 'recall', required: true },
+    scope: { value: 'user', required: true },
+    ...user,
+    ...session,
+    // Only a session's memory needs one.
+    sessionId: { value: 'sessionId', validate: typedInput('sessionIdType') },
+    /** A named namespace's name (named scope only). */
+    namespace: { value: '', validate: 'namespaceName' },
+    /** Not `k`: Node-RED's editor keeps one-letter property names for itself (and drops them). */
+    topK: { value: '5', validate: 'blankOrWhole(1, 100)' },
+    minScore: { value: '0', validate: 'blankOrFraction' },
+    similarityWeight: { value: '0.7', validate: 'blankOrFraction' },
+    recencyWeight: { value: '0.15', validate: 'blankOrFraction' },
+    importanceWeight: { value: '0.15', validate: 'blankOrFraction' },
+    halfLifeDays: { value: '30', validate: 'blankOrHalfLife' },
+  },
   'dynamodb-memory-context': {
     ...memoryNode,
     mode: { value: 'context' },

@@ -288,7 +288,7 @@ describe('the editor in Chromium', function () {
 
   // ---- the dialogs' own checks and rows, on nodes dropped now without a connection ----------------
 
-  const more: Record<'context' | 'graph' | 'preference' | 'clear', string> = { context: '', graph: '', preference: '', clear: '' };
+  const more: Record<'context' | 'graph' | 'preference' | 'clear' | 'recall', string> = { context: '', graph: '', preference: '', clear: '', recall: '' };
 
   it('context: the five shares add up to more than 100 %: each share field turns red and a tip says the sum', async () => {
     // The export dialog of the step before is still open.
@@ -374,6 +374,38 @@ describe('the editor in Chromium', function () {
     await warning.filter({ hasText: catalog('dynamodb-memory-clear')['forgetWarning'] }).waitFor();
     await editor.screenshot('clear-forget-user-warning');
     await editor.closeTray('node-dialog-ok');
+  });
+
+  it('memories: only the rows the operation and the scope read, and a named scope needs its namespace', async () => {
+    more.recall = await editor.dropFromPalette('dynamodb-memory-recall', 370, 400);
+    const tray = await editor.openNode(more.recall);
+    const shown = async () => ({
+      user: await tray.locator('.memory-recall-user').isVisible(),
+      session: await tray.locator('.memory-recall-session').isVisible(),
+      namespace: await tray.locator('.memory-recall-named').isVisible(),
+      recall: await tray.locator('#node-input-topK').isVisible(),
+      weights: await tray.locator('#node-input-similarityWeight').isVisible(),
+    });
+    assert.deepEqual(await shown(), { user: true, session: false, namespace: false, recall: true, weights: true }, 'recall, user');
+    await tray.locator('#node-input-scope').selectOption('session');
+    assert.deepEqual(await shown(), { user: true, session: true, namespace: false, recall: true, weights: true }, 'recall, session');
+    await editor.screenshot('memories-rows-for-recall-in-a-session');
+    await tray.locator('#node-input-operation').selectOption('remember');
+    assert.deepEqual(await shown(), { user: true, session: true, namespace: false, recall: false, weights: false }, 'remember, session');
+    await tray.locator('#node-input-scope').selectOption('named');
+    assert.deepEqual(await shown(), { user: false, session: false, namespace: true, recall: false, weights: false }, 'remember, named');
+    const namespace = tray.locator('#node-input-namespace');
+    assert.match((await namespace.getAttribute('class')) ?? '', /input-error/, 'a named scope without a namespace');
+    await namespace.fill('venue-facts');
+    await namespace.press('Tab');
+    assert.doesNotMatch((await namespace.getAttribute('class')) ?? '', /input-error/);
+    await editor.closeTray('node-dialog-ok');
+    assert.deepEqual(await editor.nodeSettings(more.recall, ['operation', 'scope', 'namespace', 'topK']), {
+      operation: 'remember',
+      scope: 'named',
+      namespace: 'venue-facts',
+      topK: '5',
+    });
   });
 
   it('a node without a connection says so in its status as soon as it is deployed', async () => {

@@ -100,6 +100,28 @@ describe('example: concert chatbot', function () {
     assert.equal(await say(bob, randomUUID(), 'hello'), 'Welcome back!', 'Bob returns, but never told his name');
   });
 
+  it('keeps what a user said in one session as a memory, and brings it up in a later session when a message is about it', async function () {
+    this.timeout(120_000);
+    const cleo = uniqueName('cleo');
+    const first = randomUUID();
+    assert.equal(await say(cleo, first, 'My name is Cleo'), 'Nice to meet you, Cleo!');
+    assert.equal(await say(cleo, first, 'My favourite band is Snarky Puppy'), "I'll keep that in mind.");
+    // Not in the session it was said in.
+    assert.doesNotMatch(await say(cleo, first, 'Is Snarky Puppy playing soon?'), /You told me before/);
+
+    const second = randomUUID();
+    // A message about something else brings up nothing (its score stays below the threshold).
+    assert.equal(await say(cleo, second, 'hello'), 'Welcome back, Cleo!');
+    assert.equal(await say(cleo, second, 'Is Snarky Puppy playing soon?'), 'You told me before: "My favourite band is Snarky Puppy".');
+    assert.equal(await say(cleo, second, 'remember that I prefer seats near the stage'), "I'll keep that in mind.");
+    assert.doesNotMatch(await say(cleo, second, 'I like jazz'), /You told me before/);
+
+    const third = randomUUID();
+    assert.match(await say(cleo, third, 'Which seats do I prefer?'), /^Welcome back, Cleo! You told me before: "I prefer seats near the stage"\./);
+    // Another user's memories are not recalled.
+    assert.doesNotMatch(await say(uniqueName('dan'), randomUUID(), 'Is Snarky Puppy playing soon?'), /You told me before/);
+  });
+
   it('answers bad requests with 400 and another user\'s session with 403', async () => {
     const bad = await fetch(`${nodeRed!.url}/concert-chat/message`, {
       method: 'POST',

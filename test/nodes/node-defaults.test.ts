@@ -55,6 +55,7 @@ describe('node defaults', () => {
       graph: 'dynamodb-memory-graph',
       context: 'dynamodb-memory-context',
       transfer: 'dynamodb-memory-transfer',
+      recall: 'dynamodb-memory-recall',
     };
     const variants = ['palette', 'bare'] as const;
     let flow: MemoryFlow;
@@ -124,6 +125,13 @@ describe('node defaults', () => {
         const part = (await sent(flow, node('transfer'), who))['payload'] as Msg & { sessions: Array<{ sessionId: string; messages: Msg[] }> };
         assert.deepEqual([part['userId'], part['part'], part['last']], [who.userId, 0, true]);
         assert.deepEqual(part.sessions.map((s) => [s.sessionId, s.messages.map((m) => m['content'])]), [[who.sessionId, ['I like jazz']]]);
+      });
+
+      it(`recall (${variant}): remembers msg.payload for msg.userId, and recalls by msg.payload`, async () => {
+        const { userId } = ids();
+        await sent(flow, node('recall'), { userId, operation: 'remember', payload: ['Ana is allergic to peanuts', 'Ana lives in Lisbon'] });
+        const out = await sent(flow, node('recall'), { userId, payload: 'peanut allergy' });
+        assert.equal((out['payload'] as Msg[])[0]!['text'], 'Ana is allergic to peanuts');
       });
 
       it(`context (${variant}): builds OpenAI messages within 4000 tokens, the session's history before the new message`, async () => {

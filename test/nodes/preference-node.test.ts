@@ -4,7 +4,7 @@
  */
 import assert from 'node:assert/strict';
 import { scanTable, uniqueName } from '../support/memory-table';
-import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
+import { loadMemoryFlow, refusesBadInput, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 
 
 
@@ -117,14 +117,6 @@ describe('preference node', () => {
       ['an unknown operation', { operation: 'upsert', userId: 'u', key: 'k', payload: 1 }, /operation: must be one of "get", "set", "merge", "delete", "history"/],
       ['a history limit out of range', { operation: 'history', userId: 'u', limit: 5000 }, /limit: must be a whole number from 1 to 1000/],
     ];
-    for (const [what, msg, message] of cases) {
-      it(what, async () => {
-        const outcome = await flow.run('pref', msg);
-        assert.match(outcome.error ?? 'no error', message);
-        assert.match(outcome.error ?? '', /^MemoryInputError/);
-        assert.equal(flow.lastStatus('pref')?.fill, 'red');
-        assert.deepEqual(await scanTable(flow.tableName), []);
-      });
-    }
+    refusesBadInput(() => flow, 'pref', cases);
   });
 });

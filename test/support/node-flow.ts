@@ -4,12 +4,13 @@
  * Catch node receives what it reports with done(err), and a Complete node (into helper `completed`)
  * what it finishes with done(), so a test sees exactly what a flow would.
  */
+import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import helper from 'node-red-node-test-helper';
 import type { Node } from 'node-red';
 import { dynamoDBLocal } from './root-hooks';
 import { ensureTable } from '../../lib/memory/table-setup';
-import { localConnection, localCredentials, uniqueName } from './memory-table';
+import { localConnection, localCredentials, scanTable, uniqueName } from './memory-table';
 import type { MemoryConfigNode } from '../../lib/node-red/memory-config';
 import type { MemoryNodeType } from '../../lib/node-red/node-defaults';
 
@@ -25,6 +26,7 @@ const memoryNodeModules = [
   require('../../nodes/dynamodb-memory-graph'),
   require('../../nodes/dynamodb-memory-context'),
   require('../../nodes/dynamodb-memory-transfer'),
+  require('../../nodes/dynamodb-memory-recall'),
   require('@node-red/nodes/core/common/25-catch'),
   require('@node-red/nodes/core/common/24-complete'),
 ];
@@ -195,3 +197,20 @@ export function stopNodeRed(): Promise<void> {
 }
 
 export const unloadFlow = () => helper.unload();
+
+/**
+ * One test per case, [what, msg, error]: the msg sent into the node reaches Catch with a
+ * MemoryInputError matching the error, turns its status red, and writes nothing (the flow's table
+ * stays empty).
+ */
+export function refusesBadInput(flow: () => MemoryFlow, nodeId: string, cases: Array<[string, Msg, RegExp]>): void {
+  for (const [what, msg, message] of cases) {
+    it(what, async () => {
+      const outcome = await flow().run(nodeId, msg);
+      assert.match(outcome.error ?? 'no error', message);
+      assert.match(outcome.error ?? '', /^MemoryInputError/);
+      assert.equal(flow().lastStatus(nodeId)?.fill, 'red');
+      assert.deepEqual(await scanTable(flow().tableName), []);
+    });
+  }
+}
