@@ -18,6 +18,7 @@ import { ForgetJobs, type ForgetJob, type ForgetJobsOptions } from './forget-job
 import type { CountsByKind } from './partition-delete';
 import { MemoryGraph } from './graph';
 import { LongTermMemory } from './long-term-memory';
+import { MemoryExtraction } from './extraction';
 import { VectorIndexWatch } from './vector-index-state';
 import { history } from './message-history';
 import { messageWrites, type MessageRecord } from './message-record';
@@ -36,7 +37,7 @@ export type { ClearResult } from './erasure';
 export type { ForgetJob, ForgetListener, ForgetProgress } from './forget-job';
 
 export interface ForgetResult {
-  /** Items deleted by kind (message, message-id, session, summary, user, preference, preference-change, entity, edge-out, edge-in, memory, memory-vector, memory-change, memory-version). */
+  /** Items deleted by kind (message, message-id, session, summary, user, preference, preference-change, entity, edge-out, edge-in, memory, memory-vector, memory-change, memory-version, extraction-watermark). */
   deleted: CountsByKind;
   items: number;
 }
@@ -73,6 +74,8 @@ export class ChatMemory {
   readonly forgetJobs: ForgetJobs;
   /** Long-term memory records, recalled by meaning (long-term-memory.ts). */
   readonly memories: LongTermMemory;
+  /** The extraction loop: when a session's messages are due, and applying a model's answer (extraction.ts). */
+  readonly extraction: MemoryExtraction;
 
   constructor(options: ChatMemoryOptions) {
     this.tableName = options.tableName;
@@ -88,6 +91,7 @@ export class ChatMemory {
     this.forgetJobs = new ForgetJobs(this.table, this.counters, options.forgetJobs);
     this.vectorIndex = new VectorIndexWatch(this.table);
     this.memories = new LongTermMemory(this.table, this.vectorIndex);
+    this.extraction = new MemoryExtraction(this.table, this.vectorIndex, this.memories);
   }
 
   /** Stores the payload's message(s) in order; returns what was stored (see MessageRecord.duplicate). */

@@ -347,7 +347,8 @@ function onVersion(version: number) {
   return { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } };
 }
 
-function assertFits(record: Item): void {
+/** Refuses a record item over DynamoDB's item size, naming the record. */
+export function assertFits(record: Item): void {
   const bytes = itemBytes(record);
   if (bytes > maxItemBytes) throw new MemoryInputError('input.memory-too-large', { id: String(record['id']), size: (bytes / 1024).toFixed(1) });
 }

@@ -197,6 +197,24 @@ export function recordFromItem(item: Item, scope: MemoryScopeName): MemoryRecord
   };
 }
 
+/** What a record item holds as the content a write sets, to write it again with some fields changed. */
+export function contentFromItem(item: Item, changes: Partial<RecordContent> = {}): RecordContent {
+  const record = recordFromItem(item, 'user');
+  const expiresAt = item[attribute.expiresAt];
+  return {
+    text: record.text,
+    ...(record.kind !== undefined ? { kind: record.kind } : {}),
+    importance: record.importance,
+    metadata: record.metadata,
+    ...(record.sourceMessageIds !== undefined ? { sourceMessageIds: record.sourceMessageIds } : {}),
+    ...(record.validFrom !== undefined ? { validFrom: record.validFrom } : {}),
+    ...(record.validTo !== undefined ? { validTo: record.validTo } : {}),
+    ...(expiresAt !== undefined ? { expiresAt: Number(expiresAt) } : {}),
+    embedding: { embedder: record.embedder, dimension: record.dimension, vector: storedVector(item) },
+    ...changes,
+  };
+}
+
 export function changeFromItem(item: Item): MemoryChange {
   return {
     id: String(item['recordId']),

@@ -12,6 +12,7 @@
  *   forget mark    SESSION#<sessionId>   MSG#~                   -                 -
  *   session        SESSION#<sessionId>   SESSION                 USER#<userId>     SESSION#<lastActivityAt>
  *   summary        SESSION#<sessionId>   SUMMARY                 -                 -
+ *   extracted      SESSION#<sessionId>   EXTRACTED               -                 -
  *   user marker    USER#<userId>         USER                    -                 -
  *   forget job     USER#<userId>         FORGET                  FORGETTING        <startedAt>#<userId>
  *   stats shard    STATS#<0..9>          STATS                   -                 -
@@ -31,7 +32,8 @@
  * stays inside one partition's items), filterable by `embedder`; SearchVectors answers their keys.
  *
  * A session's summary (one item, replaced on each store) records the sort key of the newest message
- * it covers. The user marker exists once a user has stored a message: it is what makes a user
+ * it covers. Its extraction watermark (one item, moved by each applied extraction) records the
+ * ULID of the newest message whose memories were extracted, and a version. The user marker exists once a user has stored a message: it is what makes a user
  * "new" for the table statistics. Table statistics (sessions, messages, users) are counters spread
  * over `statsShards` items, written by each process's periodic flush and never by a store
  * (table-counters.ts): no item on the store path is shared by different sessions' stores.
@@ -99,7 +101,8 @@ export const userIndex = 'gsi1';
 
 export type ItemKind =
   | 'message' | 'message-id' | 'session' | 'summary' | 'user' | 'stats' | 'preference' | 'preference-change' | 'entity'
-  | 'edge-out' | 'edge-in' | 'forget' | 'forget-mark' | 'memory' | 'memory-vector' | 'memory-change' | 'memory-version';
+  | 'edge-out' | 'edge-in' | 'forget' | 'forget-mark' | 'memory' | 'memory-vector' | 'memory-change' | 'memory-version'
+  | 'extraction-watermark';
 
 /** How many counter items the table statistics are spread over. */
 export const statsShards = 10;
@@ -176,6 +179,8 @@ export const key = {
     sk: fitted('sk', prefix.messageId + messageId, { messageId }),
   }),
   summary: (sessionId: string) => ({ pk: sessionPartition(sessionId), sk: 'SUMMARY' }),
+  /** The session's extraction watermark: the newest message whose memories were extracted (extraction.ts). */
+  extractionWatermark: (sessionId: string) => ({ pk: sessionPartition(sessionId), sk: 'EXTRACTED' }),
   /** The highest message sort key a read asks for: the forget mark's, so that it is read when there. */
   messagesEnd: `${prefix.message}~`,
   forgetMark: (sessionId: string) => ({ pk: sessionPartition(sessionId), sk: `${prefix.message}~` }),
