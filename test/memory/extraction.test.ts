@@ -275,6 +275,27 @@ describe('extraction loop core', () => {
     assert.deepEqual(await scanMemoryItems(table.tableName), scan);
   });
 
+  it('refuses an answer whose transaction would pass 4 MB, and applies nothing', async () => {
+    const userId = uniqueName('u');
+    const sessionId = uniqueName('s');
+    const records = await remember(userId, Array.from({ length: 16 }, (_, i) => ({ text: `Fact number ${i} about the user` })));
+    await store(sessionId, userId, 'Everything changed');
+    const ready = (await due({ sessionId, userId, every: 1, similar: 0 })) as Due;
+    assert.deepEqual(ready.memories, []);
+    // 16 UPDATEs of 32,768 three-byte characters: each new text is in the new record, the UPDATE entry and the ADD entry.
+    const long = '€'.repeat(32768);
+    const scan = await scanMemoryItems(table.tableName);
+    await rejects(
+      apply({ sessionId, userId, watermark: ready.watermark, answer: { operations: records.map((r) => ({ op: 'UPDATE', id: r.id, text: long })) } }),
+      'input.extraction-too-large',
+    );
+    assert.deepEqual(await scanMemoryItems(table.tableName), scan);
+    // Sixteen UPDATEs of short texts are 100 items: one transaction takes them.
+    const result = await apply({ sessionId, userId, watermark: ready.watermark, answer: { operations: records.map((r) => ({ op: 'UPDATE', id: r.id, text: `${r.text}, updated` })) } });
+    assert.ok(result.applied);
+    assert.equal(result.updated.length, 16);
+  });
+
   it('extracts into the session scope when asked', async () => {
     const userId = uniqueName('u');
     const sessionId = uniqueName('s');
