@@ -10,7 +10,7 @@
  *     entry (oldText the record's text, newText the text remembered) and a version bump, in one
  *     transaction conditioned on the version read.
  *   - **contradiction** (same kind, `contradictionAbove` ≤ similarity < `mergeAbove`, and each text
- *     has a content word the other lacks): stored as a new record, and the result names the records
+ *     has a content word the other lacks, or only one is negated): stored as a new record, and the result names the records
  *     it may contradict. "I live in Lisbon" / "I live in Porto" (0.71) is one; "Ana is allergic to
  *     peanuts" / "… to peanuts and shellfish" (0.86) is not (the second only adds words), nor are
  *     texts of another kind.
@@ -24,8 +24,11 @@ import type { MemoryRecord } from './memory-items';
 /** Words too common to tell two statements apart ("a" for "the" is no contradiction). */
 const stopWords = new Set(
   ('a an the and or but of to in on at by for with from as is are was were be been am i my me you your he she it its we our they ' +
-    'their this that these those do does did have has had not no so very just also too now then there here').split(' '),
+    'their this that these those do does did have has had so very just also too now then there here').split(' '),
 );
+
+/** Words that turn a statement round: one text with and one without is a contradiction ("I do not like jazz"). */
+const negations = new Set(['not', 'no', 'never', 'without', 'nor', 't', 'dont', 'doesnt', 'didnt', 'isnt', 'wasnt', 'cannot', 'cant', 'wont']);
 
 /** A text's words that carry its content: letters and digits, lower case, stop words left out. */
 export function contentWords(text: string): Set<string> {
@@ -34,10 +37,13 @@ export function contentWords(text: string): Set<string> {
 
 /**
  * The contradiction heuristic's last test: each text says something the other does not (a place,
- * a name, a number replaced), rather than one only adding to the other.
+ * a name, a number replaced), rather than one only adding to the other; or one is negated and the
+ * other is not ("don't" splits into "don" and "t").
  */
 export function differInContent(a: string, b: string): boolean {
   const [wordsA, wordsB] = [contentWords(a), contentWords(b)];
+  const negated = (set: Set<string>) => [...set].some((word) => negations.has(word));
+  if (negated(wordsA) !== negated(wordsB)) return true;
   const lacks = (from: Set<string>, other: Set<string>) => [...from].some((word) => !other.has(word));
   return lacks(wordsA, wordsB) && lacks(wordsB, wordsA);
 }

@@ -65,7 +65,7 @@ describe('long-term memory: merging near-duplicates and flagging contradictions'
     this.timeout(60_000);
     const userId = uniqueName('u');
     const [existing] = await remember(userId, [{ text: 'Ana is allergic to peanuts', kind: 'fact' }]);
-    // Two caches, as two Node-RED processes have, and five remembers at once.
+    // Two caches, as two Node-RED processes have, and six remembers at once.
     const other = new ChatMemory({ documents: table.connection.documents, tableName: table.tableName });
     const results = await Promise.all(
       Array.from({ length: 6 }, (_, i) => remember(userId, [{ text: 'Ana is allergic to peanuts.', kind: 'fact', sourceMessageIds: [`m${i}`] }], tidy, i % 2 ? other : table.memory)),
@@ -158,6 +158,8 @@ describe('long-term memory: merging near-duplicates and flagging contradictions'
     assert.equal(differInContent('The concert starts at 8pm', 'The concert starts at 9pm'), true);
     assert.equal(differInContent('Ana is allergic to peanuts', 'Ana is allergic to peanuts and shellfish'), false);
     assert.equal(differInContent('I live in Lisbon', 'I live in the Lisbon'), false, 'stop words do not count');
+    assert.equal(differInContent('Ana likes her coffee without sugar', 'Ana likes her coffee with sugar'), true, 'a negation dropped');
+    assert.equal(differInContent('I like jazz', "I don't like jazz"), true, 'a negation added');
     const near = (text: string, similarity: number, kind?: string) => ({ text, similarity, ...(kind ? { kind } : {}) });
     assert.deepEqual(decide([near('a b', 0.95, 'x')], { text: 'a b', kind: 'y' }, tidy), { contradicts: [] });
   });
