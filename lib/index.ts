@@ -54,7 +54,7 @@ export {
   parseRelationsRequest, type EntityRequest, type LinkRequest, type UnlinkRequest, type NeighboursRequest, type RelationsRequest,
 } from './schemas/graph-request';
 export {
-  LongTermMemory, type MemoryRecord, type MemoryChange, type MemoryPage, type RecallResult, type ScoredMemory,
+  LongTermMemory, type MemoryRecord, type MemoryChange, type MemoryPage, type RecallResult, type ScoredMemory, type RememberedRecord,
 } from './memory/long-term-memory';
 export {
   memoryOperations, memoryScopes, parseMemoryOperation, parseRememberRequest, parseRecallRequest, parseMemoryIdRequest,

@@ -32,6 +32,10 @@ interface RecallDef extends MemoryNodeDef {
   recencyWeight: string;
   importanceWeight: string;
   halfLifeDays: string;
+  /** remember: merge into a valid record at least this similar (blank: never). */
+  mergeAbove: string;
+  /** remember: flag a possible contradiction at least this similar (blank: never). */
+  contradictionAbove: string;
 }
 
 type RecallMsg = NodeMessage & {
@@ -81,6 +85,8 @@ export = function register(RED: NodeAPI): void {
         importance: configuredNumber(def.importanceWeight),
       }),
       halfLifeDays: configuredNumber(def.halfLifeDays),
+      mergeAbove: configuredNumber(def.mergeAbove),
+      contradictionAbove: configuredNumber(def.contradictionAbove),
     };
     handleMessages(RED, this, RED._('dynamodb-memory-recall.status.working'), async (msg: RecallMsg): Promise<WorkResult> => {
       const operation = parseMemoryOperation(msg.operation ?? def.operation);
@@ -93,10 +99,26 @@ export = function register(RED: NodeAPI): void {
       const memories = () => memoryFor(RED, def.memory).then((memory) => memory.memories);
       switch (operation) {
         case 'remember': {
-          const request = parseRememberRequest(definedFields({ ...scope, records: recordsOf(msg.payload, msg.embedding), embedder: msg.embedder }));
-          const stored = await (await memories()).remember(request);
+          const request = parseRememberRequest(
+            definedFields({
+              ...scope,
+              records: recordsOf(msg.payload, msg.embedding),
+              embedder: msg.embedder,
+              mergeAbove: configured.mergeAbove,
+              contradictionAbove: configured.contradictionAbove,
+            }),
+          );
+          const { records: stored, contradicted } = await (await memories()).rememberForReview(request);
           msg.payload = Array.isArray(msg.payload) ? stored : stored[0];
-          return RED._('dynamodb-memory-recall.status.remembered', { count: stored.length });
+          const flagged = stored.filter((record) => record.contradicts !== undefined);
+          const merged = stored.filter((record) => record.outcome === 'merged').length;
+          const counts = { count: stored.length, merged, flagged: flagged.length };
+          const status = merged + flagged.length === 0 ? RED._('dynamodb-memory-recall.status.remembered', counts) : RED._('dynamodb-memory-recall.status.tidied', counts);
+          if (flagged.length === 0) return { status, outputs: [msg, null] };
+          // Output 2, for review: the records that may contradict others, and those others.
+          const review = RED.util.cloneMessage(msg);
+          review.payload = { records: flagged, contradicted };
+          return { status, outputs: [msg, review] };
         }
         case 'recall': {
           const request = parseRecallRequest(

@@ -40,7 +40,8 @@ import {
   type MemoryRecord,
   type RecordContent,
 } from './memory-items';
-import { recall, type RecallResult, type VectorIndexSearch } from './memory-recall';
+import { recall, type RecallResult, type ScoredMemory, type VectorIndexSearch } from './memory-recall';
+import { decide, mergedFields } from './memory-tidy';
 import { guardRefusal, memoryScope, readScope, writeGuard, type ScopeRequest, type WriteGuard } from './memory-scope';
 import { ScopeVectorCache } from './memory-vectors';
 import { nextMessageUlid } from './message-ids';
@@ -50,6 +51,7 @@ import type { TableHandle } from './table-handle';
 import { attribute, key, prefix, type MemoryScope } from './table-layout';
 import { transactionCancellation } from './transaction-cancellation';
 import { isLive } from './ttl-filter';
+import { updateExpression } from './update-expression';
 import type { VectorIndexWatch } from './vector-index-state';
 import { searchVectors } from './vector-search';
 
@@ -62,6 +64,15 @@ export const defaultImportance = 5;
 const defaultListLimit = 20;
 /** Records per remember transaction: 3 items each, the version bump and the access check (100 at most). */
 const recordsPerTransaction = 32;
+/** How many of the most similar records a tidy remember weighs. */
+const similarCandidates = 5;
+
+/**
+ * A record as remember hands it back. With mergeAbove or contradictionAbove set: `outcome` (added,
+ * or merged into the record it is, `similarity` how near it was), and `contradicts`, the ids of the
+ * records an added one may contradict.
+ */
+export type RememberedRecord = MemoryRecord & { outcome?: 'added' | 'merged'; similarity?: number; contradicts?: string[] };
 
 export interface MemoryPage<T> {
   items: T[];
@@ -78,19 +89,44 @@ export class LongTermMemory {
     private readonly index: VectorIndexWatch,
   ) {}
 
-  /** Remembers each record (one transaction per 32), each with an ADD audit entry. */
-  async remember(request: RememberRequest): Promise<MemoryRecord[]> {
+  /**
+   * Remembers each record (one transaction per 32), each with an ADD audit entry. With `mergeAbove`
+   * or `contradictionAbove` (memory-tidy.ts), one record at a time: a near-duplicate of a valid
+   * record merges into it, a possible contradiction is added and names the records it may contradict.
+   */
+  async remember(request: RememberRequest): Promise<RememberedRecord[]> {
+    return (await this.rememberForReview(request)).records;
+  }
+
+  /** remember, and the records the remembered ones may contradict (each once), for review. */
+  async rememberForReview(request: RememberRequest): Promise<{ records: RememberedRecord[]; contradicted: ScoredMemory[] }> {
+    // Every vector first: a bad one writes nothing.
+    const records = request.records.map((record, index) => ({
+      record,
+      embedding: embeddingOf(record.embedding, `records[${index}].embedding`, request.embedder, record.text),
+    }));
+    if (request.mergeAbove === undefined && request.contradictionAbove === undefined) return { records: await this.add(request, records), contradicted: [] };
+    const remembered: RememberedRecord[] = [];
+    const contradicted = new Map<string, ScoredMemory>();
+    // One at a time, so a record of the array can merge into one before it.
+    for (const { record, embedding } of records) {
+      const tidied = await this.rememberTidily(request, record, embedding);
+      remembered.push(tidied.record);
+      for (const memory of tidied.contradicted) contradicted.set(memory.id, memory);
+    }
+    return { records: remembered, contradicted: [...contradicted.values()] };
+  }
+
+  /** Adds records as they are, with an ADD audit entry each, 32 to a transaction. */
+  private async add(request: RememberRequest, records: Array<{ record: NewMemory; embedding: Embedding }>): Promise<MemoryRecord[]> {
     const scope = memoryScope(request);
     const [guard, index] = await Promise.all([writeGuard(this.table, request), this.index.state()]);
     const nowMs = this.table.now();
     const at = iso(nowMs);
-    const records = request.records.map((record, index) => ({
-      id: nextMessageUlid(nowMs),
-      content: this.content(record, guard, nowMs, embeddingOf(record.embedding, `records[${index}].embedding`, request.embedder, record.text)),
-    }));
+    const prepared = records.map(({ record, embedding }) => ({ id: nextMessageUlid(nowMs), content: this.content(record, guard, nowMs, embedding) }));
     const written: MemoryRecord[] = [];
-    for (let start = 0; start < records.length; start += recordsPerTransaction) {
-      const batch = records.slice(start, start + recordsPerTransaction);
+    for (let start = 0; start < prepared.length; start += recordsPerTransaction) {
+      const batch = prepared.slice(start, start + recordsPerTransaction);
       const items = batch.map(({ id, content }) => ({
         record: recordItem(scope, id, content, { createdAt: at, updatedAt: at }, { accessCount: 0, version: 1 }, index?.dimension),
         vector: vectorItem(scope, id, content, at),
@@ -110,6 +146,94 @@ export class LongTermMemory {
       written.push(...items.map(({ record }) => recordFromItem(record, scopeName(scope))));
     }
     return written;
+  }
+
+  /**
+   * One record of a tidy remember: merged into the most similar valid record when near enough, else
+   * added (naming what it may contradict). A merge that lost a race with another writer of that
+   * record looks again, so two remembers of one text never add two copies of a record that exists.
+   */
+  private async rememberTidily(
+    request: RememberRequest,
+    record: NewMemory,
+    embedding: Embedding,
+  ): Promise<{ record: RememberedRecord; contradicted: ScoredMemory[] }> {
+    const scope = memoryScope(request);
+    for (let attempt = 0; ; attempt++) {
+      const decision = decide(await this.similar(request, record, embedding), record, request);
+      if ('merge' in decision) {
+        const { score: _score, similarity, ...into } = decision.merge;
+        const merged = await this.merge(request, scope, into, record, attempt);
+        if (merged) return { record: { ...merged, outcome: 'merged', similarity }, contradicted: [] };
+        continue;
+      }
+      const [added] = await this.add(request, [{ record, embedding }]);
+      const ids = decision.contradicts.map((memory) => memory.id);
+      return { record: { ...added!, outcome: 'added', ...(ids.length > 0 ? { contradicts: ids } : {}) }, contradicted: decision.contradicts };
+    }
+  }
+
+  /**
+   * The valid records of the scope most similar to a text, by recall's own scoring with similarity
+   * alone, on the exact path (strongly consistent, unlike a vector index), counting no access.
+   * Records of other embedders are never candidates.
+   */
+  private async similar(request: RememberRequest, record: NewMemory, embedding: Embedding): Promise<ScoredMemory[]> {
+    const lowest = Math.min(request.mergeAbove ?? 1, request.contradictionAbove ?? 1);
+    // The scope is memoryScope's; recall reads only the request's filters and weights.
+    const lookUp: RecallRequest = {
+      scope: request.scope,
+      query: record.text,
+      k: similarCandidates,
+      minScore: lowest,
+      weights: { similarity: 1, recency: 0, importance: 0 },
+      ...(record.kind !== undefined ? { kind: record.kind } : {}),
+    };
+    try {
+      const { memories } = await recall({ ...this.table, vectors: this.vectors }, memoryScope(request), lookUp, embedding, { countAccess: false });
+      return memories;
+    } catch (error) {
+      // The scope holds vectors of other embedders only: nothing to merge with.
+      if (error instanceof MemoryInputError && error.text === 'input.embedder-mismatch') return [];
+      throw error;
+    }
+  }
+
+  /** A merge's transaction (memory-tidy.ts says what it sets): the record, undefined when another writer was quicker. */
+  private async merge(request: RememberRequest, scope: MemoryScope, into: MemoryRecord, record: NewMemory, attempt: number): Promise<MemoryRecord | undefined> {
+    const guard = await writeGuard(this.table, request);
+    const nowMs = this.table.now();
+    const at = iso(nowMs);
+    const fields = mergedFields(into, record);
+    const version = into.version + 1;
+    const scored = {
+      importance: fields.importance,
+      updatedAt: at,
+      ...(Object.keys(fields.metadata).length > 0 ? { metadata: fields.metadata } : {}),
+    };
+    const recordUpdate = updateExpression({
+      set: { ...scored, ...(fields.sourceMessageIds ? { sourceMessageIds: fields.sourceMessageIds } : {}), version },
+      add: { accessCount: 1 },
+    });
+    const changeUlid = nextMessageUlid(nowMs);
+    const change: MemoryChange = { id: into.id, action: 'MERGE', oldText: into.text, newText: record.text, version, changedAt: at };
+    const applied = await this.transactOnVersion(request, guard, attempt, [
+      {
+        Update: {
+          TableName: this.table.tableName,
+          Key: key.memory(scope, into.id),
+          ...recordUpdate,
+          ConditionExpression: '#version = :version',
+          ExpressionAttributeNames: { ...recordUpdate.ExpressionAttributeNames, '#version': 'version' },
+          ExpressionAttributeValues: { ...recordUpdate.ExpressionAttributeValues, ':version': into.version },
+        },
+      },
+      { Update: { TableName: this.table.tableName, Key: key.memoryVector(scope, into.id), ...updateExpression({ set: scored }) } },
+      { Put: { TableName: this.table.tableName, Item: changeItem(scope, changeUlid, change) } },
+      versionBump(this.table.tableName, scope, changeUlid),
+    ]);
+    if (!applied) return undefined;
+    return { ...into, ...fields, updatedAt: at, accessCount: into.accessCount + 1, version };
   }
 
   /** One record, or a MemoryInputError when the scope has none of that id. */

@@ -37,10 +37,13 @@ export interface MemoryRecord {
   version: number;
 }
 
-/** One audit entry: what a remember (ADD), update (UPDATE) or forget (DELETE) changed. */
+/**
+ * One audit entry: what a remember (ADD), update (UPDATE) or forget (DELETE) changed, or a remember
+ * merged into an existing record (MERGE: oldText the record's text, kept; newText the text remembered).
+ */
 export interface MemoryChange {
   id: string;
-  action: 'ADD' | 'UPDATE' | 'DELETE';
+  action: 'ADD' | 'UPDATE' | 'DELETE' | 'MERGE';
   oldText?: string;
   newText?: string;
   version: number;

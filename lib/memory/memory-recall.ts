@@ -78,7 +78,17 @@ interface Scoring {
   nowMs: number;
 }
 
-export async function recall(context: RecallContext, scope: MemoryScope, request: RecallRequest, query: Embedding): Promise<RecallResult> {
+/**
+ * `countAccess: false`: a look-up that is not a recall (a remember looking for a record to merge
+ * into, memory-tidy.ts): the records come back as stored and no access count is written.
+ */
+export async function recall(
+  context: RecallContext,
+  scope: MemoryScope,
+  request: RecallRequest,
+  query: Embedding,
+  { countAccess = true }: { countAccess?: boolean } = {},
+): Promise<RecallResult> {
   const k = request.k ?? defaultRecallCount;
   const nowMs = context.now();
   const scoring: Scoring = { weights: normalised(request.weights), halfLifeDays: request.halfLifeDays ?? defaultHalfLifeDays, nowMs };
@@ -120,6 +130,7 @@ export async function recall(context: RecallContext, scope: MemoryScope, request
     .filter((memory) => memory.similarity > 0 && memory.score >= (request.minScore ?? 0))
     .sort((a, b) => b.score - a.score || a.id.localeCompare(b.id))
     .slice(0, k);
+  if (!countAccess) return { memories: scored, ...result, accessRecorded: Promise.resolve() };
   const accessedAt = iso(nowMs);
   const memories = scored.map((memory) => ({ ...memory, accessCount: memory.accessCount + 1, lastAccessedAt: accessedAt }));
   return { memories, ...result, accessRecorded: recordAccess(context, scope, memories, accessedAt) };

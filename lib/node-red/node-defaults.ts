@@ -109,6 +109,9 @@ export const nodeDefaults = {
     recencyWeight: { value: '0.15', validate: 'blankOrFraction' },
     importanceWeight: { value: '0.15', validate: 'blankOrFraction' },
     halfLifeDays: { value: '30', validate: 'blankOrHalfLife' },
+    /** remember (memory-tidy.ts): blank turns each off; docs/long-term-memory.md has the measured similarities. */
+    mergeAbove: { value: '0.9', validate: 'blankOrFraction' },
+    contradictionAbove: { value: '0.6', validate: 'blankOrFraction' },
   },
   'dynamodb-memory-context': {
     ...memoryNode,

@@ -73,6 +73,16 @@ export const rememberRequestSchema = {
     records: { type: 'array', minItems: 1, maxItems: 100, items: newMemorySchema, errorText: 'input.memory-records' },
     /** Who made the embeddings given with the records (`external` when not named). */
     embedder: kind,
+    /**
+     * Merge a record into the most similar valid record of the same kind and embedder in the scope
+     * when their similarity is at least this (0 to 1), instead of adding a copy (memory-tidy.ts).
+     */
+    mergeAbove: fraction,
+    /**
+     * Flag a record that may contradict a valid record of the same kind: similarity at least this
+     * (and below mergeAbove) while each text has content words the other lacks (memory-tidy.ts).
+     */
+    contradictionAbove: fraction,
   },
 } as const;
 

@@ -183,7 +183,7 @@ export const exportedMemoryChangeSchema = {
   properties: {
     ulid: field.ulid,
     recordId: { ...field.ulid, errorText: 'input.memory-id' },
-    action: { type: 'string', enum: ['ADD', 'UPDATE', 'DELETE'], errorText: 'input.one-of' },
+    action: { type: 'string', enum: ['ADD', 'UPDATE', 'DELETE', 'MERGE'], errorText: 'input.one-of' },
     oldText: { type: 'string', maxLength: 32768, errorText: 'input.string' },
     newText: { type: 'string', maxLength: 32768, errorText: 'input.string' },
     version,

@@ -385,26 +385,40 @@ describe('the editor in Chromium', function () {
       namespace: await tray.locator('.memory-recall-named').isVisible(),
       recall: await tray.locator('#node-input-topK').isVisible(),
       weights: await tray.locator('#node-input-similarityWeight').isVisible(),
+      tidy: (await tray.locator('#node-input-mergeAbove').isVisible()) && (await tray.locator('#node-input-contradictionAbove').isVisible()),
     });
-    assert.deepEqual(await shown(), { user: true, session: false, namespace: false, recall: true, weights: true }, 'recall, user');
+    assert.deepEqual(await shown(), { user: true, session: false, namespace: false, recall: true, weights: true, tidy: false }, 'recall, user');
     await tray.locator('#node-input-scope').selectOption('session');
-    assert.deepEqual(await shown(), { user: true, session: true, namespace: false, recall: true, weights: true }, 'recall, session');
+    assert.deepEqual(await shown(), { user: true, session: true, namespace: false, recall: true, weights: true, tidy: false }, 'recall, session');
     await editor.screenshot('memories-rows-for-recall-in-a-session');
     await tray.locator('#node-input-operation').selectOption('remember');
-    assert.deepEqual(await shown(), { user: true, session: true, namespace: false, recall: false, weights: false }, 'remember, session');
+    assert.deepEqual(await shown(), { user: true, session: true, namespace: false, recall: false, weights: false, tidy: true }, 'remember, session');
     await tray.locator('#node-input-scope').selectOption('named');
-    assert.deepEqual(await shown(), { user: false, session: false, namespace: true, recall: false, weights: false }, 'remember, named');
+    assert.deepEqual(await shown(), { user: false, session: false, namespace: true, recall: false, weights: false, tidy: true }, 'remember, named');
+    // A threshold above 1 is refused; blank (off) is not.
+    const merge = tray.locator('#node-input-mergeAbove');
+    assert.equal(await merge.inputValue(), '0.9');
+    assert.equal(await tray.locator('#node-input-contradictionAbove').inputValue(), '0.6');
+    await merge.fill('1.5');
+    await merge.press('Tab');
+    assert.match((await merge.getAttribute('class')) ?? '', /input-error/, 'merge above 1.5');
+    await merge.fill('');
+    await merge.press('Tab');
+    assert.doesNotMatch((await merge.getAttribute('class')) ?? '', /input-error/);
+    await editor.screenshot('memories-rows-for-remember-merge-and-flag');
     const namespace = tray.locator('#node-input-namespace');
     assert.match((await namespace.getAttribute('class')) ?? '', /input-error/, 'a named scope without a namespace');
     await namespace.fill('venue-facts');
     await namespace.press('Tab');
     assert.doesNotMatch((await namespace.getAttribute('class')) ?? '', /input-error/);
     await editor.closeTray('node-dialog-ok');
-    assert.deepEqual(await editor.nodeSettings(more.recall, ['operation', 'scope', 'namespace', 'topK']), {
+    assert.deepEqual(await editor.nodeSettings(more.recall, ['operation', 'scope', 'namespace', 'topK', 'mergeAbove', 'contradictionAbove']), {
       operation: 'remember',
       scope: 'named',
       namespace: 'venue-facts',
       topK: '5',
+      mergeAbove: '',
+      contradictionAbove: '0.6',
     });
   });
 

@@ -9,12 +9,15 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deployFlows, type FlowNode, type NodeRed } from '../../scripts/node-red-process';
 import { startLinkedNodeRed, repoRoot as root, type LinkedNodeRed } from '../support/linked-node-red';
-import { localCredentials, uniqueName } from '../support/memory-table';
+import { ChatMemory } from '../../lib/memory/chat-memory';
+import { parseRecallRequest } from '../../lib/schemas/memory-request';
+import { localConnection, localCredentials, uniqueName } from '../support/memory-table';
 import { dynamoDBLocal } from '../support/root-hooks';
 
 const example = JSON.parse(readFileSync(join(root, 'examples', 'concert-chatbot.json'), 'utf8')) as FlowNode[];
 
 describe('example: concert chatbot', function () {
+  const tableName = uniqueName('concert');
   let linked: LinkedNodeRed | undefined;
   let nodeRed: NodeRed | undefined;
 
@@ -24,7 +27,7 @@ describe('example: concert chatbot', function () {
     nodeRed = linked.nodeRed;
     const flow = example.map((node) =>
       node.type === 'dynamodb-memory-config'
-        ? { ...node, endpoint: dynamoDBLocal().endpoint, table: uniqueName('concert'), authType: 'keys', credentials: localCredentials }
+        ? { ...node, endpoint: dynamoDBLocal().endpoint, table: tableName, authType: 'keys', credentials: localCredentials }
         : node,
     );
     await deployFlows(nodeRed.url, flow);
@@ -120,6 +123,45 @@ describe('example: concert chatbot', function () {
     assert.match(await say(cleo, third, 'Which seats do I prefer?'), /^Welcome back, Cleo! You told me before: "I prefer seats near the stage"\./);
     // Another user's memories are not recalled.
     assert.doesNotMatch(await say(uniqueName('dan'), randomUUID(), 'Is Snarky Puppy playing soon?'), /You told me before/);
+  });
+
+  it('merges a note said again instead of keeping a copy, and supersedes a home: "I moved to Porto" ends "I live in Lisbon"', async function () {
+    this.timeout(120_000);
+    const eve = uniqueName('eve');
+    const first = randomUUID();
+    assert.equal(await say(eve, first, 'My name is Eve'), 'Nice to meet you, Eve!');
+    assert.equal(await say(eve, first, 'I live in Lisbon'), "I'll keep that in mind.");
+    assert.equal(await say(eve, first, 'My favourite band is Snarky Puppy'), "I'll keep that in mind.");
+
+    const second = randomUUID();
+    assert.equal(await say(eve, second, 'I moved to Porto.'), "Welcome back, Eve! I'll keep that in mind.");
+    assert.equal(await say(eve, second, 'My favourite band is Snarky Puppy!'), 'I know, you told me that already. You told me before: "My favourite band is Snarky Puppy".');
+
+    const third = randomUUID();
+    assert.equal(await say(eve, third, 'Where do I live?'), 'Welcome back, Eve! You told me before: "I moved to Porto".');
+
+    // What the table holds: one note of the band (merged), Lisbon ended when Porto began, both kept.
+    const connection = localConnection();
+    try {
+      const memory = new ChatMemory({ documents: connection.documents, tableName });
+      const { items } = await memory.memories.list({ scope: 'user', userId: eve, limit: 10 });
+      const byText = new Map(items.map((r) => [r.text, r]));
+      assert.deepEqual([...byText.keys()].sort(), ['I live in Lisbon', 'I live in Porto', 'favourite band is Snarky Puppy']);
+      const band = byText.get('favourite band is Snarky Puppy')!;
+      assert.equal(band.version, 2);
+      const lisbon = byText.get('I live in Lisbon')!;
+      const porto = byText.get('I live in Porto')!;
+      assert.equal(lisbon.validTo, porto.validFrom);
+      const { items: changes } = await memory.memories.history({ scope: 'user', userId: eve, limit: 20 });
+      assert.deepEqual(changes.filter((c) => c.action !== 'ADD').map((c) => [c.action, c.id]), [['MERGE', band.id], ['UPDATE', lisbon.id]]);
+      const recall = (validAt?: string) =>
+        memory.memories.recall(parseRecallRequest({ scope: 'user', userId: eve, query: 'Where do I live?', kind: 'home', ...(validAt ? { validAt } : {}) }));
+      assert.deepEqual((await recall()).memories.map((m) => m.text), ['I live in Porto']);
+      // As of when Lisbon was said: Lisbon.
+      assert.deepEqual((await recall(lisbon.createdAt)).memories.map((m) => m.text), ['I live in Lisbon']);
+    } finally {
+      connection.client.destroy();
+    }
   });
 
   it('answers bad requests with 400 and another user\'s session with 403', async () => {

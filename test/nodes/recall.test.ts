@@ -39,6 +39,42 @@ describe('memories node (dynamodb-memory-recall)', () => {
     assert.equal((listed['payload'] as Msg[]).length, 4);
   });
 
+  it('merges a near-duplicate (default 0.9) and sends a possible contradiction (default 0.6) on output 2 for review as well as on output 1', async () => {
+    const userId = uniqueName('u');
+    const first = (await remember(userId, { text: 'I live in Lisbon', kind: 'home' })) as { payload: Msg };
+    assert.equal(first.payload['outcome'], 'added');
+    const again = await flow.runBoth('mem', { operation: 'remember', userId, payload: { text: 'i live in Lisbon!', kind: 'home', sourceMessageIds: ['m2'] } });
+    assert.equal(again.second, undefined, 'nothing to review');
+    const merged = again.sent!['payload'] as Msg;
+    assert.deepEqual([merged['outcome'], merged['id'], merged['accessCount'], merged['sourceMessageIds']], ['merged', first.payload['id'], 1, ['m2']]);
+    const moved = await flow.runBoth('mem', { operation: 'remember', userId, topic: 'home', payload: { text: 'I live in Porto', kind: 'home' } });
+    const added = moved.sent!['payload'] as Msg;
+    assert.deepEqual([added['outcome'], added['contradicts']], ['added', [first.payload['id']]]);
+    const review = moved.second!;
+    assert.equal(review['topic'], 'home', 'a copy of the msg');
+    const { records, contradicted } = review['payload'] as { records: Msg[]; contradicted: Msg[] };
+    assert.deepEqual(records.map((r) => r['text']), ['I live in Porto']);
+    assert.deepEqual(contradicted.map((r) => [r['id'], r['text']]), [[first.payload['id'], 'I live in Lisbon']]);
+    assert.ok((contradicted[0]!['similarity'] as number) > 0.6);
+    const listed = await sent(flow, 'mem', { operation: 'list', userId });
+    assert.equal((listed['payload'] as Msg[]).length, 2, 'merged, not copied; the contradiction stored');
+  });
+
+  it('adds every record when both settings are blank', async () => {
+    flow = await (async () => {
+      await unloadFlow();
+      return loadMemoryFlow([{ id: 'mem', type: 'dynamodb-memory-recall', mergeAbove: '', contradictionAbove: '' }]);
+    })();
+    const userId = uniqueName('u');
+    await remember(userId, { text: 'I live in Lisbon', kind: 'home' });
+    const twice = await flow.runBoth('mem', { operation: 'remember', userId, payload: { text: 'I live in Lisbon', kind: 'home' } });
+    assert.equal((twice.sent!['payload'] as Msg)['outcome'], undefined);
+    const moved = await flow.runBoth('mem', { operation: 'remember', userId, payload: { text: 'I live in Porto', kind: 'home' } });
+    assert.equal(moved.second, undefined);
+    const listed = await sent(flow, 'mem', { operation: 'list', userId });
+    assert.equal((listed['payload'] as Msg[]).length, 3);
+  });
+
   it('remembers with msg.embedding (one vector, or one per record) and recalls by msg.embedding', async () => {
     const userId = uniqueName('u');
     const single = (await remember(userId, 'the x one', { embedding: axis(0), embedder: 'test-3d' })) as { payload: Msg };
