@@ -101,6 +101,7 @@ export const inputTexts = {
   'input.memory-too-large': 'record __id__ would be __size__ KB with its vector, over DynamoDB\'s 400 KB item limit: keep its text and metadata smaller; nothing was written',
   'input.memory-vector': '__field__: must be the record\'s float32 vector in base64, as an export wrote it',
   'input.memory-weights-zero': '__field__: the weights must not all be 0',
+  'input.working-missing': 'no working-memory entry __id__ in this scope (evicted, expired, cleared, or never added here)',
   'input.embedding-array': '__field__: must be an array of 1 to __maximum__ numbers (an embedding)',
   'input.embedding-dimension': '__field__: has __dimension__ numbers; an embedding has 1 to __maximum__',
   'input.embedding-number': '__field__: item __index__ is not a finite number',

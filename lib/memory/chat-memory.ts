@@ -18,6 +18,7 @@ import { ForgetJobs, type ForgetJob, type ForgetJobsOptions } from './forget-job
 import type { CountsByKind } from './partition-delete';
 import { MemoryGraph } from './graph';
 import { LongTermMemory } from './long-term-memory';
+import { WorkingMemory } from './working-memory';
 import { VectorIndexWatch } from './vector-index-state';
 import { history } from './message-history';
 import { messageWrites, type MessageRecord } from './message-record';
@@ -36,7 +37,7 @@ export type { ClearResult } from './erasure';
 export type { ForgetJob, ForgetListener, ForgetProgress } from './forget-job';
 
 export interface ForgetResult {
-  /** Items deleted by kind (message, message-id, session, summary, user, preference, preference-change, entity, edge-out, edge-in, memory, memory-vector, memory-change, memory-version). */
+  /** Items deleted by kind (message, message-id, session, summary, user, preference, preference-change, entity, edge-out, edge-in, memory, memory-vector, memory-change, memory-version, working-entry, working-step, working-count). */
   deleted: CountsByKind;
   items: number;
 }
@@ -73,6 +74,8 @@ export class ChatMemory {
   readonly forgetJobs: ForgetJobs;
   /** Long-term memory records, recalled by meaning (long-term-memory.ts). */
   readonly memories: LongTermMemory;
+  /** Working memory: a session's or a namespace's scratchpad with a capacity and a reasoning chain (working-memory.ts). */
+  readonly working: WorkingMemory;
 
   constructor(options: ChatMemoryOptions) {
     this.tableName = options.tableName;
@@ -88,6 +91,7 @@ export class ChatMemory {
     this.forgetJobs = new ForgetJobs(this.table, this.counters, options.forgetJobs);
     this.vectorIndex = new VectorIndexWatch(this.table);
     this.memories = new LongTermMemory(this.table, this.vectorIndex);
+    this.working = new WorkingMemory(this.table);
   }
 
   /** Stores the payload's message(s) in order; returns what was stored (see MessageRecord.duplicate). */
