@@ -127,6 +127,8 @@ export const nodeDefaults = {
     shareHistory: share('history'),
     /** Counts toward the 100% only when the template has {{memories}}. */
     shareMemories: share('memories'),
+    /** Counts toward the 100% only when the template has {{working}} (the session's working memory). */
+    shareWorking: share('working'),
     encoding: { value: 'o200k_base', required: true },
     format: { value: 'openai', required: true },
     /** Blank: the request names no model (the model node or endpoint chooses). */

@@ -177,4 +177,27 @@ describe('working memory core', () => {
     const mentions = (await scanMemoryItems(table.tableName)).filter((item) => JSON.stringify(item).includes(sessionId) || JSON.stringify(item).includes(userId));
     assert.deepEqual(mentions, []);
   });
+
+  it('fills {{working}} in the context with the session\'s entries (most important first) and its reasoning chain in order, in its own share', async () => {
+    const userId = uniqueName('u');
+    const sessionId = uniqueName('s');
+    const session = { scope: 'session' as const, sessionId, userId };
+    await table.memory.store(parseStoreRequest({ sessionId, userId, role: 'user', payload: 'plan my trip to Porto' }));
+    await working().add(parseAddWorkingRequest({ ...session, text: 'budget is 200 euros', importance: 4, capacity: 5 }));
+    await working().add(parseAddWorkingRequest({ ...session, text: 'the user cannot travel before Friday', importance: 9, capacity: 5 }));
+    await working().addStep({ ...session, text: 'find trains to Porto' });
+    await working().addStep({ ...session, text: 'check prices against the budget' });
+    const template = 'Scratchpad:\n{{working}}';
+    const { context } = await table.memory.context({ sessionId, userId, payload: 'and hotels?', tokenBudget: 2000, template });
+    assert.equal(
+      context.working.text,
+      '- the user cannot travel before Friday\n- budget is 200 euros\n1. find trains to Porto\n2. check prices against the budget',
+    );
+    assert.deepEqual([context.working.count, context.working.total], [4, 4]);
+    assert.ok(context.system.text.includes('2. check prices against the budget'));
+    const tight = await table.memory.context({ sessionId, userId, payload: 'and hotels?', tokenBudget: 2000, template, shares: { working: 1 } });
+    assert.ok(tight.context.working.count < 4, 'the share limits it');
+    const without = await table.memory.context({ sessionId, userId, payload: 'and hotels?', tokenBudget: 2000 });
+    assert.deepEqual([without.context.working.text, without.context.working.total], ['', 0], 'not read without {{working}}');
+  });
 });
