@@ -32,7 +32,7 @@ import type { AddStepRequest, AddWorkingRequest, EvictionPolicy, ListWorkingRequ
 import { batchWrite } from './batch-write';
 import { iso } from './instants';
 import { defaultImportance } from './long-term-memory';
-import { guardRefusal, memoryScope, readScope, writeGuard, type ScopeRequest, type WriteGuard } from './memory-scope';
+import { guardedTransaction, guardRefusal, memoryScope, readScope, writeGuard, type ScopeRequest, type WriteGuard } from './memory-scope';
 import { nextMessageUlid } from './message-ids';
 import { queryPages } from './query-pages';
 import { backoff, maxRetries } from './retry';
@@ -357,18 +357,8 @@ export class WorkingMemory {
    * A transaction with the scope's access check first: true when applied, false when it was
    * cancelled by a condition (another writer was quicker) or a conflict; read again and retry.
    */
-  private async transact(request: ScopeRequest, guard: WriteGuard, attempt: number, items: Item[]): Promise<boolean> {
-    const all = [...(guard.check ? [guard.check] : []), ...items];
-    try {
-      await this.table.documents.send(new TransactWriteCommand({ TransactItems: all as never }));
-      return true;
-    } catch (error) {
-      const cancelled = transactionCancellation(error);
-      if (!cancelled || attempt >= maxAttempts) throw error;
-      if (guard.check && cancelled.codes[0] === 'ConditionalCheckFailed') throw guardRefusal(request);
-      if (!cancelled.transient && !cancelled.codes.includes('ConditionalCheckFailed')) throw error;
-      return false;
-    }
+  private transact(request: ScopeRequest, guard: WriteGuard, attempt: number, items: Item[]): Promise<boolean> {
+    return guardedTransaction(this.table, request, guard, items, attempt, maxAttempts);
   }
 
   /** Every entry item of the scope (expired ones included), oldest first. */
