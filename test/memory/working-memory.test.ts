@@ -1,6 +1,6 @@
 /** Working memory in the core against a real DynamoDB Local: capacity under concurrency, eviction policies, TTL, the reasoning chain, clear and forget-user. */
 import assert from 'node:assert/strict';
-import { DeleteCommand, GetCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { MemoryInputError } from '../../lib/errors/input-errors';
 import { ChatMemory } from '../../lib/memory/chat-memory';
 import { key, type MemoryScope } from '../../lib/memory/table-layout';
@@ -50,21 +50,15 @@ describe('working memory core', () => {
     assert.ok(listed.every((e) => e.importance === 10));
   });
 
-  it('keeps exactly the capacity under 50 concurrent adds, the newest surviving (oldest)', async function () {
-    this.timeout(120_000);
-    const namespace = uniqueName('ns');
-    const results = await fiftyAtOnce(named(namespace), 'oldest');
-    const survivors = await assertExactlyTen(`MEMORY#NAMED#${namespace}`, { namespace }, results);
-    assert.deepEqual(survivors, Array.from({ length: 10 }, (_, i) => `n${40 + i}`).sort());
-  });
-
-  it('keeps exactly the capacity under 50 concurrent adds (lru), the most recently used surviving', async function () {
-    this.timeout(120_000);
-    const namespace = uniqueName('ns');
-    const results = await fiftyAtOnce(named(namespace), 'lru');
-    const survivors = await assertExactlyTen(`MEMORY#NAMED#${namespace}`, { namespace }, results);
-    assert.deepEqual(survivors, Array.from({ length: 10 }, (_, i) => `n${40 + i}`).sort());
-  });
+  for (const policy of ['oldest', 'lru'] as const) {
+    it(`keeps exactly the capacity under 50 concurrent adds, the newest surviving (${policy}${policy === 'lru' ? ', nothing read' : ''})`, async function () {
+      this.timeout(120_000);
+      const namespace = uniqueName('ns');
+      const results = await fiftyAtOnce(named(namespace), policy);
+      const survivors = await assertExactlyTen(`MEMORY#NAMED#${namespace}`, { namespace }, results);
+      assert.deepEqual(survivors, Array.from({ length: 10 }, (_, i) => `n${40 + i}`).sort());
+    });
+  }
 
   it('evicts the least recently used: a touch (get) keeps an entry, also when adds come at once', async () => {
     const namespace = uniqueName('ns');
@@ -170,12 +164,32 @@ describe('working memory core', () => {
     await assert.rejects(working().list({ ...session, userId: 'someone-else' }), (e: Error) => e.name === 'SessionOwnershipError');
     await assert.rejects(working().get({ ...session, id: '01ARZ3NDEKTSV4RRFFQ69G5FAV' }), (e: MemoryInputError) => e.text === 'input.working-missing');
     assert.equal((await working().get({ ...session, id: added.entry.id })).text, 'the user wants to go to Porto');
+    const removed = await working().add(parseAddWorkingRequest({ ...session, text: 'to be removed', capacity: 3 }));
+    assert.equal((await working().remove({ ...session, id: removed.entry.id })).text, 'to be removed');
+    assert.equal(Number((await counter({ sessionId }))!['count']), 2, 'a remove frees its place');
     const result = await table.memory.forgetUser({ userId });
     assert.equal(result.deleted['working-entry'], 2);
     assert.equal(result.deleted['working-step'], 1);
     assert.equal(result.deleted['working-count'], 1);
     const mentions = (await scanMemoryItems(table.tableName)).filter((item) => JSON.stringify(item).includes(sessionId) || JSON.stringify(item).includes(userId));
     assert.deepEqual(mentions, []);
+  });
+
+  it('refuses adds and steps in a session whose user is being forgotten', async () => {
+    const userId = uniqueName('u');
+    const sessionId = uniqueName('s');
+    const session = { scope: 'session' as const, sessionId, userId };
+    await table.memory.store(parseStoreRequest({ sessionId, userId, role: 'user', payload: 'hi' }));
+    await working().add(parseAddWorkingRequest({ ...session, text: 'first', capacity: 1 }));
+    // As a forget job marks each session first (forget-job.ts).
+    await table.connection.documents.send(
+      new UpdateCommand({ TableName: table.tableName, Key: key.session(sessionId), UpdateExpression: 'SET forgetting = :t', ExpressionAttributeValues: { ':t': true } }),
+    );
+    const refused = (e: MemoryInputError) => e.text === 'input.session-being-forgotten';
+    await assert.rejects(working().add(parseAddWorkingRequest({ ...session, text: 'room', capacity: 5 })), refused);
+    await assert.rejects(working().add(parseAddWorkingRequest({ ...session, text: 'evicting', capacity: 1 })), refused);
+    await assert.rejects(working().addStep({ ...session, text: 'a step' }), refused);
+    assert.deepEqual((await entryItems(`SESSION#${sessionId}`)).map((i) => i['text']), ['first'], 'nothing written');
   });
 
   it('fills {{working}} in the context with the session\'s entries (most important first) and its reasoning chain in order, in its own share', async () => {
