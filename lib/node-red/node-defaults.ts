@@ -110,6 +110,20 @@ export const nodeDefaults = {
     importanceWeight: { value: '0.15', validate: 'blankOrFraction' },
     halfLifeDays: { value: '30', validate: 'blankOrHalfLife' },
   },
+  'dynamodb-memory-working': {
+    ...memoryNode,
+    operation: { value: 'add', required: true },
+    scope: { value: 'session', required: true },
+    ...user,
+    ...session,
+    sessionId: { value: 'sessionId', validate: typedInput('sessionIdType') },
+    /** A named namespace's name (named scope only). */
+    namespace: { value: '', validate: 'namespaceName' },
+    capacity: { value: '20', validate: 'blankOrWhole(1, 1000)' },
+    policy: { value: 'importance', required: true },
+    /** Blank: entries and steps live until evicted or cleared (a session's, at most as long as its session). */
+    ttlSeconds: { value: '', validate: 'blankOrWhole(1, 3153600000)' },
+  },
   'dynamodb-memory-context': {
     ...memoryNode,
     mode: { value: 'context' },

@@ -8,6 +8,15 @@ import * as field from './fields';
 import { importance, limit, recordId, scopeProperties, text } from './memory-request';
 import { parser, type FromSchema } from './validator';
 
+export const workingOperations = ['add', 'get', 'remove', 'list', 'step', 'steps', 'clear'] as const;
+export type WorkingOperation = (typeof workingOperations)[number];
+
+const workingOperationSchema = {
+  type: 'object',
+  required: ['operation'],
+  properties: { operation: { type: 'string', enum: workingOperations, errorText: 'input.one-of' } },
+} as const;
+
 export const workingScopes = ['session', 'named'] as const;
 export type WorkingScopeKind = (typeof workingScopes)[number];
 
@@ -19,6 +28,9 @@ const workingScopeProperties = {
   ...scopeProperties,
   scope: { type: 'string', enum: workingScopes, errorText: 'input.one-of' },
 } as const;
+
+/** The capacity of a node whose setting is blank (the palette's default). */
+export const defaultCapacity = 20;
 
 /** Seconds an entry or step lives (a scratchpad's lifetime is minutes or hours, not days). */
 const ttlSeconds = { type: 'integer', minimum: 1, maximum: 3153600000, errorText: 'input.whole-number' } as const;
@@ -85,3 +97,10 @@ export const parseWorkingIdRequest = parser(workingIdRequestSchema);
 export const parseListWorkingRequest = parser(listWorkingRequestSchema);
 export const parseAddStepRequest = parser(addStepRequestSchema);
 export const parseWorkingScopeRequest = parser(workingScopeRequestSchema);
+
+const parseOperation = parser(workingOperationSchema);
+
+/** The operation, or a MemoryInputError naming `operation`. */
+export function parseWorkingOperation(operation: unknown): WorkingOperation {
+  return parseOperation(operation === undefined ? {} : { operation }).operation as WorkingOperation;
+}
