@@ -17,7 +17,8 @@
  *   them, each on the condition that it still exists (and, for LRU, that nobody used it since it
  *   was read), puts the new entry, and adds to the counter what it deleted and put (never more
  *   than 0 then). Two adds that chose the same victim: one transaction is cancelled, and that add
- *   reads again and chooses again.
+ *   reads again and chooses again (reading the counter first, a consistent GetItem, rather than
+ *   trying the plain way again: the scope is most likely still full).
  * - DynamoDB's TTL deletes expired entries without telling the counter, so it can count more
  *   entries than there are. A full add that reads another number of entries than the counter said
  *   sets the counter to what it read, on the condition that the counter's version (which every
@@ -120,9 +121,14 @@ export class WorkingMemory {
     };
     const entry = entryFromItem(item);
     const put = { Put: { TableName: this.table.tableName, Item: item, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': attribute.partitionKey } } };
+    // After a lost eviction the scope is most likely still full: the next attempt reads the counter
+    // (1 RRU) instead of paying for another cancelled transaction.
+    let probablyFull = false;
     for (let attempt = 0; ; attempt++) {
       if (attempt > 0) await backoff(Math.min(attempt, maxRetries));
-      const full = await this.addIfRoom(request, scope, guard, put, request.capacity, attempt);
+      const counter = probablyFull ? await this.readCounter(scope) : undefined;
+      probablyFull = false;
+      const full = counter !== undefined && counter.count >= request.capacity ? counter : await this.addIfRoom(request, scope, guard, put, request.capacity, attempt);
       if (full === undefined) return { entry, stored: true, evicted: [], expiredRemoved: 0 };
       if (full === 'retry') continue;
       const items = await this.entryItems(scope);
@@ -146,6 +152,7 @@ export class WorkingMemory {
         ...(putting ? [put] : []),
         this.counterUpdate(scope, guard, (putting ? 1 : 0) - batch.length),
       ]);
+      probablyFull = !applied;
       if (!applied || batch.length < deletes.length) continue;
       const expiredRemoved = batch.filter((i) => expired.includes(i)).length;
       return { entry, stored, evicted: batch.filter((i) => !expired.includes(i)).map(entryFromItem), expiredRemoved };

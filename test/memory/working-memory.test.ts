@@ -60,6 +60,31 @@ describe('working memory core', () => {
     });
   }
 
+  it('tells what 50 concurrent adds into capacity 10 cost in requests (figures for docs/data-model.md)', async function () {
+    this.timeout(120_000);
+    const calls: Record<string, number> = {};
+    const documents = table.connection.documents;
+    const counting = new Proxy(documents, {
+      get: (target, name, receiver) =>
+        name === 'send'
+          ? (command: { constructor: { name: string } }) => {
+              calls[command.constructor.name] = (calls[command.constructor.name] ?? 0) + 1;
+              return target.send(command as never);
+            }
+          : Reflect.get(target, name, receiver),
+    });
+    const memory = new ChatMemory({ documents: counting, tableName: table.tableName });
+    const namespace = uniqueName('ns');
+    await Promise.all(
+      Array.from({ length: 50 }, (_, i) => memory.working.add(parseAddWorkingRequest({ ...named(namespace), text: `n${i}`, importance: (i % 10) + 1, capacity: 10 }))),
+    );
+    assert.equal((await entryItems(`MEMORY#NAMED#${namespace}`)).length, 10);
+    const transactions = calls['TransactWriteCommand'] ?? 0;
+    const queries = calls['QueryCommand'] ?? 0;
+    console.log(`      50 adds, capacity 10: ${transactions} transactions (${(transactions / 50).toFixed(1)} an add), ${queries} queries`);
+    assert.ok(transactions >= 50 && transactions < 50 * 10, `${transactions} transactions`);
+  });
+
   it('evicts the least recently used: a touch (get) keeps an entry, also when adds come at once', async () => {
     const namespace = uniqueName('ns');
     const add = (text: string, capacity: number) => working().add(parseAddWorkingRequest({ ...named(namespace), text, capacity, policy: 'lru' }));
