@@ -137,9 +137,9 @@ export class WorkingMemory {
         await this.recount(request, scope, guard, full.version, items.length, attempt);
         continue;
       }
-      const nowNow = this.table.now();
-      const expired = items.filter((i) => !isLive(i, nowNow));
-      const live = items.filter((i) => isLive(i, nowNow));
+      const readAt = this.table.now();
+      const expired = items.filter((i) => !isLive(i, readAt));
+      const live = items.filter((i) => isLive(i, readAt));
       const needed = live.length + 1 - request.capacity;
       const victims = needed > 0 ? [...live, item].sort(evictFirst(policy)).slice(0, needed) : [];
       const stored = !victims.includes(item);
