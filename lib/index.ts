@@ -2,7 +2,7 @@
 export { ChatMemory, type ChatMemoryOptions, type ClearResult, type SessionStats, type TableStats } from './memory/chat-memory';
 export {
   buildContext, contextMemoryCount, defaultShares, defaultTemplate, maxSummaryBatch, type ContextParts, type ContextResult, type ContextSource,
-  type MemoryQuery, type RecalledMemories, type StoredSummary, type SummaryDue,
+  type MemoryQuery, type RecalledMemories, type StoredSummary, type SummaryDue, type WorkingScratchpad,
 } from './memory/context-builder';
 export { countTokens, encodings, type Encoding } from './memory/tokens';
 export { parseContextRequest, parseStatsRequest, type ContextRequest, type StatsRequest } from './schemas/context-request';
@@ -63,3 +63,12 @@ export {
   type MemoryHistoryRequest, type NewMemory,
 } from './schemas/memory-request';
 export { builtInEmbedder, builtInEmbedding, type Embedding, type EmbedderId } from './memory/embedding';
+export {
+  WorkingMemory, type WorkingEntry, type ReasoningStep, type AddWorkingResult,
+} from './memory/working-memory';
+export {
+  workingOperations, workingScopes, evictionPolicies, parseWorkingOperation, parseAddWorkingRequest, parseWorkingIdRequest,
+  parseListWorkingRequest, parseAddStepRequest, parseWorkingScopeRequest, type WorkingOperation, type WorkingScopeKind,
+  type EvictionPolicy, type AddWorkingRequest, type WorkingIdRequest, type ListWorkingRequest, type AddStepRequest,
+  type WorkingScopeRequest,
+} from './schemas/working-request';

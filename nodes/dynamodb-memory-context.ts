@@ -25,6 +25,7 @@ interface ContextDef extends MemoryNodeDef {
   shareSummary: string;
   shareHistory: string;
   shareMemories: string;
+  shareWorking: string;
   encoding: string;
   format: string;
   /** Blank: no model in the request; msg.model wins when set. */
@@ -56,6 +57,7 @@ export = function register(RED: NodeAPI): void {
       summary: configuredNumber(def.shareSummary),
       history: configuredNumber(def.shareHistory),
       memories: configuredNumber(def.shareMemories),
+      working: configuredNumber(def.shareWorking),
     });
     handleMessages(RED, this, RED._('dynamodb-memory-context.status.building'), async (msg: ContextMsg) => {
       const [sessionId, userId] = await Promise.all([

@@ -111,6 +111,7 @@ export const inputTexts = {
   'input.extraction-same-id': 'operations[__first__] and operations[__second__] both name record __id__; nothing was applied',
   'input.extraction-too-large': "the answer's operations need __items__ transaction items and __size__ KB; one apply writes at most 100 items and 4 MB in its transaction: nothing was applied",
   'input.extraction-watermark': '__field__: must be the watermark the due output gave: {from, to}, `to` a message of the session after `from`',
+  'input.working-missing': 'no working-memory entry __id__ in this scope (evicted, expired, cleared, or never added here)',
   'input.embedding-array': '__field__: must be an array of 1 to __maximum__ numbers (an embedding)',
   'input.embedding-dimension': '__field__: has __dimension__ numbers; an embedding has 1 to __maximum__',
   'input.embedding-number': '__field__: item __index__ is not a finite number',

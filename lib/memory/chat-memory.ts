@@ -19,6 +19,7 @@ import type { CountsByKind } from './partition-delete';
 import { MemoryGraph } from './graph';
 import { LongTermMemory } from './long-term-memory';
 import { MemoryExtraction } from './extraction';
+import { WorkingMemory } from './working-memory';
 import { VectorIndexWatch } from './vector-index-state';
 import { history } from './message-history';
 import { messageWrites, type MessageRecord } from './message-record';
@@ -37,7 +38,7 @@ export type { ClearResult } from './erasure';
 export type { ForgetJob, ForgetListener, ForgetProgress } from './forget-job';
 
 export interface ForgetResult {
-  /** Items deleted by kind (message, message-id, session, summary, user, preference, preference-change, entity, edge-out, edge-in, memory, memory-vector, memory-change, memory-version, extraction-watermark). */
+  /** Items deleted by kind (message, message-id, session, summary, user, preference, preference-change, entity, edge-out, edge-in, memory, memory-vector, memory-change, memory-version, extraction-watermark, working-entry, working-step, working-count). */
   deleted: CountsByKind;
   items: number;
 }
@@ -76,6 +77,8 @@ export class ChatMemory {
   readonly memories: LongTermMemory;
   /** The extraction loop: when a session's messages are due, and applying a model's answer (extraction.ts). */
   readonly extraction: MemoryExtraction;
+  /** Working memory: a session's or a namespace's scratchpad with a capacity and a reasoning chain (working-memory.ts). */
+  readonly working: WorkingMemory;
 
   constructor(options: ChatMemoryOptions) {
     this.tableName = options.tableName;
@@ -92,6 +95,7 @@ export class ChatMemory {
     this.vectorIndex = new VectorIndexWatch(this.table);
     this.memories = new LongTermMemory(this.table, this.vectorIndex);
     this.extraction = new MemoryExtraction(this.table, this.vectorIndex, this.memories);
+    this.working = new WorkingMemory(this.table);
   }
 
   /** Stores the payload's message(s) in order; returns what was stored (see MessageRecord.duplicate). */

@@ -18,13 +18,14 @@ import { contentText, countTokens, truncateToTokens, type Encoding } from './tok
 export const messageOverhead = 4;
 export const replyPriming = 3;
 /**
- * `memories` counts toward the 100% only when the template has {{memories}}: a context saved before
- * it existed, with its five shares at 100, goes on as it was (and reads no memories).
+ * `memories` counts toward the 100% only when the template has {{memories}}, `working` only when it
+ * has {{working}}: a context saved before they existed, with its five shares at 100, goes on as it
+ * was (and reads neither). A template with both needs other shares lowered (10 + 10 over the 90).
  */
-export const defaultShares = { system: 15, preferences: 10, facts: 10, summary: 15, history: 40, memories: 10 } as const;
+export const defaultShares = { system: 15, preferences: 10, facts: 10, summary: 15, history: 40, memories: 10, working: 10 } as const;
 export const defaultTemplate =
   'You are a helpful assistant.\n\nWhat you know about the user:\n{{preferences}}\n{{facts}}\n\nThe conversation so far, summarised:\n{{summary}}';
-export const placeholders = { preferences: '{{preferences}}', facts: '{{facts}}', summary: '{{summary}}', memories: '{{memories}}' } as const;
+export const placeholders = { preferences: '{{preferences}}', facts: '{{facts}}', summary: '{{summary}}', memories: '{{memories}}', working: '{{working}}' } as const;
 /** The memories one context recalls at most (the best first; the share's budget may keep fewer). */
 export const contextMemoryCount = 5;
 /** A recall's query is at most this long (the memory request schema's limit). */
@@ -56,6 +57,12 @@ export interface RecalledMemories {
   accessRecorded: Promise<void>;
 }
 
+/** What {{working}} shows. */
+export interface WorkingScratchpad {
+  entries: Array<{ text: string }>;
+  steps: Array<{ text: string }>;
+}
+
 export interface StoredSummary {
   summary: string;
   /** ULID of the newest message it covers. */
@@ -77,6 +84,11 @@ export interface ContextSource {
    */
   memories?(userId: string, query: MemoryQuery): Promise<RecalledMemories>;
   /**
+   * The session's working memory: its live entries, most important first, and its reasoning chain
+   * in order. A source without it fills {{working}} with nothing.
+   */
+  working?(sessionId: string): Promise<WorkingScratchpad>;
+  /**
    * Messages after `afterUlid` (all when undefined), newest first, a page at a time, until `enough`
    * says so or there are no more; `exhausted` when it reached the start (or the coverage point).
    */
@@ -96,6 +108,8 @@ export interface ContextParts {
   facts: { text: string; tokens: number; count: number; total: number };
   /** count: the memories kept in the share; total: those recalled (0 and no recall when unused). */
   memories: { text: string; tokens: number; count: number; total: number };
+  /** count: the entries and steps kept in the share; total: those read (0 and no read when unused). */
+  working: { text: string; tokens: number; count: number; total: number };
   summary: { text: string; tokens: number; covers?: string; coversMessageId?: string; coversCreatedAt?: string };
   history: { messages: ChatMessage[]; tokens: number; count: number; available: number };
   user: { content: unknown; tokens: number };
@@ -144,7 +158,11 @@ function fittingLines(lines: string[], cap: number, encoding: Encoding): string[
 
 /** `- (fact) Ana is allergic to peanuts`: one line, whatever the text holds. */
 function memoryLine(memory: { text: string; kind?: string }): string {
-  return `- ${memory.kind === undefined ? '' : `(${memory.kind}) `}${memory.text.replace(/\s*[\r\n]+\s*/g, ' ')}`;
+  return `- ${memory.kind === undefined ? '' : `(${memory.kind}) `}${oneLine(memory.text)}`;
+}
+
+function oneLine(text: string): string {
+  return text.replace(/\s*[\r\n]+\s*/g, ' ');
 }
 
 /** The text a recall searches with: the message's string, or its text parts. */
@@ -292,7 +310,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
   const template = request.template ?? defaultTemplate;
   // A section whose placeholder is not in the template is not read at all.
   const wants = (p: keyof typeof placeholders) => template.includes(placeholders[p]);
-  const counted = (Object.keys(shares) as Section[]).filter((section) => section !== 'memories' || wants('memories'));
+  const counted = (Object.keys(shares) as Section[]).filter((section) => (section !== 'memories' && section !== 'working') || wants(section));
   const shareSum = counted.reduce((sum, section) => sum + shares[section], 0);
   if (shareSum > 100) throw new MemoryInputError('input.shares-over-100', { sum: shareSum });
   const user: ChatMessage = { role: 'user', content: request.payload };
@@ -307,7 +325,8 @@ export async function buildContext(source: ContextSource, request: ContextReques
   // beside the other reads.
   const query = queryText(request.payload);
   const recalling = wants('memories') && cap('memories') > 0 && request.userId !== undefined && query !== '' && source.memories !== undefined;
-  const [preferences, facts, summary, recalled] = await Promise.all([
+  const reading = wants('working') && cap('working') > 0 && source.working !== undefined;
+  const [preferences, facts, summary, recalled, scratchpad] = await Promise.all([
     wants('preferences') && request.userId !== undefined ? source.preferences(request.userId) : Promise.resolve({}),
     wants('facts') && request.userId !== undefined ? source.facts(request.userId) : Promise.resolve([]),
     source.summary(request.sessionId),
@@ -319,6 +338,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
           k: contextMemoryCount,
         })
       : Promise.resolve<RecalledMemories>({ memories: [], accessRecorded: Promise.resolve() }),
+    reading ? source.working!(request.sessionId) : Promise.resolve<WorkingScratchpad>({ entries: [], steps: [] }),
   ]);
   // Awaited by whoever sends the context on; handled here too, so a build that fails after the
   // recall (or a caller that never awaits it) leaves no unhandled rejection behind.
@@ -335,8 +355,12 @@ export async function buildContext(source: ContextSource, request: ContextReques
   // Best first: the lines that fit the share, in the recall's order.
   const keptMemories = fittingLines(memoryLines, cap('memories'), encoding);
   const memoriesText = keptMemories.join('\n');
+  // The entries first (most important first), then the reasoning chain numbered in its order.
+  const workingLines = [...scratchpad.entries.map(memoryLine), ...scratchpad.steps.map((step, i) => `${i + 1}. ${oneLine(step.text)}`)];
+  const keptWorking = fittingLines(workingLines, cap('working'), encoding);
+  const workingText = keptWorking.join('\n');
 
-  const fill: Record<string, string> = { preferences: preferencesText, facts: factsText, summary: summaryText, memories: memoriesText };
+  const fill: Record<string, string> = { preferences: preferencesText, facts: factsText, summary: summaryText, memories: memoriesText, working: workingText };
   // A paragraph whose placeholders all came out empty is left out: no heading over nothing.
   const placeholderPattern = new RegExp(`\\{\\{(${Object.keys(placeholders).join('|')})\\}\\}`, 'g');
   const usedTemplate = template
@@ -444,6 +468,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
     preferences: { text: preferencesText, tokens: countTokens(preferencesText, encoding), count: keptPreferences.length, total: preferenceLines.length },
     facts: { text: factsText, tokens: countTokens(factsText, encoding), count: keptFacts.length, total: factLines.length },
     memories: { text: memoriesText, tokens: countTokens(memoriesText, encoding), count: keptMemories.length, total: memoryLines.length },
+    working: { text: workingText, tokens: countTokens(workingText, encoding), count: keptWorking.length, total: workingLines.length },
     summary: {
       text: summaryText,
       tokens: countTokens(summaryText, encoding),

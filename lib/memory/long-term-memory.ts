@@ -42,7 +42,7 @@ import {
 } from './memory-items';
 import { recall, type RecallResult, type ScoredMemory, type VectorIndexSearch } from './memory-recall';
 import { decide, mergedFields } from './memory-tidy';
-import { guardRefusal, memoryScope, readScope, writeGuard, type ScopeRequest, type WriteGuard } from './memory-scope';
+import { guardedTransaction, guardRefusal, memoryScope, readScope, writeGuard, type ScopeRequest, type WriteGuard } from './memory-scope';
 import { ScopeVectorCache } from './memory-vectors';
 import { nextMessageUlid } from './message-ids';
 import { pageCursor, queryPages } from './query-pages';
@@ -407,18 +407,9 @@ export class LongTermMemory {
    * record since it was read (read again and retry).
    */
   private async transactOnVersion(request: ScopeRequest, guard: WriteGuard, attempt: number, items: Item[]): Promise<boolean> {
-    const all = [...(guard.check ? [guard.check] : []), ...items];
-    try {
-      await this.table.documents.send(new TransactWriteCommand({ TransactItems: all as never }));
-      return true;
-    } catch (error) {
-      const cancelled = transactionCancellation(error);
-      if (!cancelled || attempt >= maxRetries) throw error;
-      if (guard.check && cancelled.codes[0] === 'ConditionalCheckFailed') throw guardRefusal(request);
-      if (!cancelled.transient && !cancelled.codes.includes('ConditionalCheckFailed')) throw error;
-      await backoff(attempt);
-      return false;
-    }
+    const applied = await guardedTransaction(this.table, request, guard, items, attempt, maxRetries);
+    if (!applied) await backoff(attempt);
+    return applied;
   }
 
   private async page<T>(

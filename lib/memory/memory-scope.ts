@@ -4,13 +4,14 @@
  * its session item (owner, `forgetting`), a named namespace is nobody's. Writes carry the check in
  * their own transaction, so a forget that starts between a check and a write cannot be missed.
  */
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { MemoryInputError } from '../errors/input-errors';
 import type { MemoryScopeKind } from '../schemas/memory-request';
 import { graceDays } from './session-expiry';
 import { checkOwner, readAsOwner, readAsUser, sessionAccessAttributes } from './session-owner';
 import type { TableHandle } from './table-handle';
 import { attribute, key, type MemoryScope } from './table-layout';
+import { transactionCancellation } from './transaction-cancellation';
 
 /** What a request says about its scope (the node's setting and msg's ids). */
 export interface ScopeRequest {
@@ -93,4 +94,30 @@ export async function writeGuard(table: TableHandle, request: ScopeRequest): Pro
 export function guardRefusal(request: ScopeRequest): MemoryInputError {
   if (request.scope === 'user') return new MemoryInputError('input.user-being-forgotten', { userId: request.userId! });
   return new MemoryInputError('input.session-being-forgotten', { sessionId: request.sessionId! });
+}
+
+/**
+ * A write's transaction with the scope's guard first: true when applied, false when it was
+ * cancelled by a condition (another writer was quicker) or a conflict, so the caller reads again
+ * and retries (after `lastAttempt`, the error is thrown); the guard's refusal as guardRefusal.
+ */
+export async function guardedTransaction(
+  table: TableHandle,
+  request: ScopeRequest,
+  guard: WriteGuard,
+  items: Record<string, unknown>[],
+  attempt: number,
+  lastAttempt: number,
+): Promise<boolean> {
+  const all = [...(guard.check ? [guard.check] : []), ...items];
+  try {
+    await table.documents.send(new TransactWriteCommand({ TransactItems: all as never }));
+    return true;
+  } catch (error) {
+    const cancelled = transactionCancellation(error);
+    if (!cancelled || attempt >= lastAttempt) throw error;
+    if (guard.check && cancelled.codes[0] === 'ConditionalCheckFailed') throw guardRefusal(request);
+    if (!cancelled.transient && !cancelled.codes.includes('ConditionalCheckFailed')) throw error;
+    return false;
+  }
 }

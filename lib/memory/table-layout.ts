@@ -25,6 +25,9 @@
  *   memory vector  <memory scope>        MEMVEC#<ulid>           -                 -
  *   memory change  <memory scope>        MEMLOG#<ulid>           -                 -
  *   memory version <memory scope>        MEMVERSION              -                 -
+ *   working entry  <working scope>       WM#<ulid>               -                 -
+ *   reasoning step <working scope>       WMSTEP#<ulid>           -                 -
+ *   working count  <working scope>       WMCOUNT                 -                 -
  *
  * The vector index `memvec` (only on tables created with a vector dimension: tableDefinition's
  * option, or the CloudFormation stack's MemoryVectorDimension) indexes the items that carry both
@@ -60,6 +63,14 @@
  * and what recall scores and filters on, so a recall reads vectors without texts; the version item
  * is bumped in every write's transaction, which is how another process's cached vectors learn they
  * are stale (memory-vectors.ts).
+ *
+ * Working memory (working-memory.ts) is a scratchpad in a session's partition or a named
+ * namespace's (`MEMORY#NAMED#<name>`, beside its long-term memory), never a user's: forget-user and
+ * clear erase a session's with the partition. Its entries, its reasoning steps and its counter (the
+ * number of entries, which every add and eviction changes in the same transaction as the entries)
+ * all begin with `WM`, which nothing else begins with: one Query finds the whole scratchpad, and no
+ * other read's prefix (`MEM`, `MSG#`, `PREF`, …) meets it. `WM#` is not a prefix of `WMSTEP#` or
+ * `WMCOUNT`, so entries and steps are each one `begins_with` Query.
  *
  * A message's sort key is a ULID: its first ten characters are the creation time in
  * milliseconds and the rest is random (and monotonic within one process), so keys sort by time and
@@ -102,7 +113,7 @@ export const userIndex = 'gsi1';
 export type ItemKind =
   | 'message' | 'message-id' | 'session' | 'summary' | 'user' | 'stats' | 'preference' | 'preference-change' | 'entity'
   | 'edge-out' | 'edge-in' | 'forget' | 'forget-mark' | 'memory' | 'memory-vector' | 'memory-change' | 'memory-version'
-  | 'extraction-watermark';
+  | 'extraction-watermark' | 'working-entry' | 'working-step' | 'working-count';
 
 /** How many counter items the table statistics are spread over. */
 export const statsShards = 10;
@@ -130,6 +141,10 @@ export const prefix = {
   /** What both `MEMVEC#` and `MEMVERSION` begin with, and nothing else: a scope's vectors and version in one Query. */
   memoryVectorsAndVersion: 'MEMVE',
   namedMemory: 'MEMORY#NAMED#',
+  /** What every working-memory item (entry, step, counter) begins with, and nothing else. */
+  working: 'WM',
+  workingEntry: 'WM#',
+  workingStep: 'WMSTEP#',
 } as const;
 
 /** Whose long-term memory: a user's, a session's, or a namespace flows share by name. */
@@ -216,6 +231,9 @@ export const key = {
   memoryVector: (scope: MemoryScope, id: string) => ({ pk: memoryPartition(scope), sk: prefix.memoryVector + id }),
   memoryChange: (scope: MemoryScope, ulid: string) => ({ pk: memoryPartition(scope), sk: prefix.memoryChange + ulid }),
   memoryVersion: (scope: MemoryScope) => ({ pk: memoryPartition(scope), sk: 'MEMVERSION' }),
+  workingEntry: (scope: MemoryScope, ulid: string) => ({ pk: memoryPartition(scope), sk: prefix.workingEntry + ulid }),
+  workingStep: (scope: MemoryScope, ulid: string) => ({ pk: memoryPartition(scope), sk: prefix.workingStep + ulid }),
+  workingCount: (scope: MemoryScope) => ({ pk: memoryPartition(scope), sk: 'WMCOUNT' }),
   /** What the sort keys of an entity's edges in one direction (and of one relation) begin with. */
   edgesOf: (direction: 'out' | 'in', id: string, relation: string | undefined) => {
     const start = `${direction === 'out' ? prefix.edgeOut : prefix.edgeIn}${id}#`;

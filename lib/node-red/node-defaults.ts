@@ -113,6 +113,20 @@ export const nodeDefaults = {
     mergeAbove: { value: '0.9', validate: 'blankOrFraction' },
     contradictionAbove: { value: '0.6', validate: 'blankOrFraction' },
   },
+  'dynamodb-memory-working': {
+    ...memoryNode,
+    operation: { value: 'add', required: true },
+    scope: { value: 'session', required: true },
+    ...user,
+    ...session,
+    sessionId: { value: 'sessionId', validate: typedInput('sessionIdType') },
+    /** A named namespace's name (named scope only). */
+    namespace: { value: '', validate: 'namespaceName' },
+    capacity: { value: '20', validate: 'blankOrWhole(1, 1000)' },
+    policy: { value: 'importance', required: true },
+    /** Blank: entries and steps live until evicted or cleared (a session's, at most as long as its session). */
+    ttlSeconds: { value: '', validate: 'blankOrWhole(1, 3153600000)' },
+  },
   'dynamodb-memory-context': {
     ...memoryNode,
     mode: { value: 'context' },
@@ -130,6 +144,8 @@ export const nodeDefaults = {
     shareHistory: share('history'),
     /** Counts toward the 100% only when the template has {{memories}}. */
     shareMemories: share('memories'),
+    /** Counts toward the 100% only when the template has {{working}} (the session's working memory). */
+    shareWorking: share('working'),
     encoding: { value: 'o200k_base', required: true },
     format: { value: 'openai', required: true },
     /** Blank: the request names no model (the model node or endpoint chooses). */

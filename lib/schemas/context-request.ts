@@ -20,19 +20,19 @@ export const contextRequestSchema = {
     tokenBudget: { type: 'integer', minimum: 16, maximum: 10000000, errorText: 'input.token-budget' },
     /**
      * Each section's share of the budget left after the new message, in percent (they add up to at
-     * most 100; `memories` counts only when the template has {{memories}}).
+     * most 100; `memories` counts only when the template has {{memories}}, `working` only with {{working}}).
      */
     shares: {
       type: 'object',
       additionalProperties: false,
-      properties: { system: share, preferences: share, facts: share, summary: share, history: share, memories: share },
+      properties: { system: share, preferences: share, facts: share, summary: share, history: share, memories: share, working: share },
       errorText: 'input.shares',
     },
     encoding: { type: 'string', enum: ['o200k_base', 'cl100k_base'], errorText: 'input.one-of' },
     format: { type: 'string', enum: contextFormats, errorText: 'input.one-of' },
     /** The model the request is for: `model` in the request body (for text, the node sets msg.model). */
     model: { type: 'string', minLength: 1, maxLength: 256, errorText: 'input.model' },
-    /** The system prompt, with {{preferences}}, {{facts}}, {{summary}} and {{memories}} placeholders. */
+    /** The system prompt, with {{preferences}}, {{facts}}, {{summary}}, {{memories}} and {{working}} (the session's working memory) placeholders. */
     template: { type: 'string', maxLength: 100000, errorText: 'input.string' },
     /**
      * The new message's vector for recalling {{memories}} (msg.embedding, from the embedder the

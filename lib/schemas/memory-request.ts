@@ -25,7 +25,7 @@ const memoryOperationSchema = {
  * is given, as history does); `named` needs namespace and is nobody's (no user's erasure deletes it).
  * Which id a scope needs is checked where the scope is made (memory-scope.ts `memoryScope`).
  */
-const scopeProperties = {
+export const scopeProperties = {
   scope: { type: 'string', enum: memoryScopes, errorText: 'input.one-of' },
   userId: field.id,
   sessionId: field.id,
@@ -33,14 +33,14 @@ const scopeProperties = {
 } as const;
 
 /** A record's text: what is remembered, and what the built-in embedder reads. */
-const text = { type: 'string', minLength: 1, maxLength: 32768, errorText: 'input.memory-text' } as const;
+export const text = { type: 'string', minLength: 1, maxLength: 32768, errorText: 'input.memory-text' } as const;
 /** fact, preference, event, … : free, but an id (it is filtered on, and an inline filter on AWS). */
 export const kind = { ...field.id, maxLength: 64 } as const;
-const importance = { type: 'integer', minimum: 1, maximum: 10, errorText: 'input.whole-number' } as const;
-const recordId = { type: 'string', pattern: '^[0-9A-HJKMNP-TV-Z]{26}$', errorText: 'input.memory-id' } as const;
+export const importance = { type: 'integer', minimum: 1, maximum: 10, errorText: 'input.whole-number' } as const;
+export const recordId = { type: 'string', pattern: '^[0-9A-HJKMNP-TV-Z]{26}$', errorText: 'input.memory-id' } as const;
 /** Numbers as msg.embedding gives them; embedding.ts checks the rest. */
 export const embedding = { type: 'array', errorText: 'input.array' } as const;
-const limit = { type: 'integer', minimum: 1, maximum: 1000, errorText: 'input.whole-number' } as const;
+export const limit = { type: 'integer', minimum: 1, maximum: 1000, errorText: 'input.whole-number' } as const;
 const cursor = { type: 'string', minLength: 1, maxLength: 4096, errorText: 'input.page-cursor' } as const;
 const fraction = { type: 'number', minimum: 0, maximum: 1, errorText: 'input.fraction' } as const;
 

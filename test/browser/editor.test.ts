@@ -288,7 +288,7 @@ describe('the editor in Chromium', function () {
 
   // ---- the dialogs' own checks and rows, on nodes dropped now without a connection ----------------
 
-  const more: Record<'context' | 'graph' | 'preference' | 'clear' | 'recall', string> = { context: '', graph: '', preference: '', clear: '', recall: '' };
+  const more: Record<'context' | 'graph' | 'preference' | 'clear' | 'recall' | 'working', string> = { context: '', graph: '', preference: '', clear: '', recall: '', working: '' };
 
   it('context: the five shares add up to more than 100 %: each share field turns red and a tip says the sum', async () => {
     // The export dialog of the step before is still open.
@@ -419,6 +419,39 @@ describe('the editor in Chromium', function () {
       topK: '5',
       mergeAbove: '',
       contradictionAbove: '0.6',
+    });
+  });
+
+  it('working memory: the session rows or the namespace by scope, and the capacity, policy and TTL kept', async () => {
+    more.working = await editor.dropFromPalette('dynamodb-memory-working', 370, 460);
+    const tray = await editor.openNode(more.working);
+    const shown = async () => ({
+      session: await tray.locator('.memory-working-session').first().isVisible(),
+      namespace: await tray.locator('.memory-working-named').isVisible(),
+    });
+    assert.deepEqual(await shown(), { session: true, namespace: false }, 'session scope by default');
+    await tray.locator('#node-input-scope').selectOption('named');
+    assert.deepEqual(await shown(), { session: false, namespace: true }, 'named scope');
+    const namespace = tray.locator('#node-input-namespace');
+    assert.match((await namespace.getAttribute('class')) ?? '', /input-error/, 'a named scope without a namespace');
+    await namespace.fill('trip-planner');
+    const capacity = tray.locator('#node-input-capacity');
+    await capacity.fill('0');
+    await capacity.press('Tab');
+    assert.match((await capacity.getAttribute('class')) ?? '', /input-error/, 'a capacity of 0');
+    await capacity.fill('5');
+    await capacity.press('Tab');
+    assert.doesNotMatch((await capacity.getAttribute('class')) ?? '', /input-error/);
+    await tray.locator('#node-input-policy').selectOption('lru');
+    await tray.locator('#node-input-ttlSeconds').fill('600');
+    await editor.screenshot('working-memory-named-scope');
+    await editor.closeTray('node-dialog-ok');
+    assert.deepEqual(await editor.nodeSettings(more.working, ['scope', 'namespace', 'capacity', 'policy', 'ttlSeconds']), {
+      scope: 'named',
+      namespace: 'trip-planner',
+      capacity: '5',
+      policy: 'lru',
+      ttlSeconds: '600',
     });
   });
 

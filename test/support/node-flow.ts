@@ -27,6 +27,7 @@ const memoryNodeModules = [
   require('../../nodes/dynamodb-memory-context'),
   require('../../nodes/dynamodb-memory-transfer'),
   require('../../nodes/dynamodb-memory-recall'),
+  require('../../nodes/dynamodb-memory-working'),
   require('@node-red/nodes/core/common/25-catch'),
   require('@node-red/nodes/core/common/24-complete'),
 ];
