@@ -49,7 +49,7 @@ import {
 } from './memory-items';
 import { guardRefusal, memoryScope, writeGuard, type ScopeRequest } from './memory-scope';
 import { messagesAfter } from './message-history';
-import { nextMessageUlid } from './message-ids';
+import { nextItemUlid } from './message-ids';
 import type { MessageRecord } from './message-record';
 import { backoff, maxRetries } from './retry';
 import { checkOwner, readAsOwner, sessionAccessAttributes } from './session-owner';
@@ -296,11 +296,11 @@ export class MemoryExtraction {
     const result = { added: [] as MemoryRecord[], updated: [] as Array<{ superseded: MemoryRecord; record: MemoryRecord }>, deleted: [] as MemoryRecord[], unchanged: 0 };
     let lastChange: string | undefined;
     const audit = (change: Parameters<typeof changeItem>[2]) => {
-      lastChange = nextMessageUlid(nowMs);
+      lastChange = nextItemUlid(nowMs);
       actions.push({ Put: { TableName: tableName, Item: changeItem(scope, lastChange, change) } });
     };
     const add = (content: RecordContent): MemoryRecord => {
-      const id = nextMessageUlid(nowMs);
+      const id = nextItemUlid(nowMs);
       const record = recordItem(scope, id, content, { createdAt: at, updatedAt: at }, { accessCount: 0, version: 1 }, indexDimension);
       assertFits(record);
       actions.push(

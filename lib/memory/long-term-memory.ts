@@ -44,7 +44,7 @@ import { recall, type RecallResult, type ScoredMemory, type VectorIndexSearch } 
 import { decide, mergedFields } from './memory-tidy';
 import { guardedTransaction, guardRefusal, memoryScope, readScope, writeGuard, type ScopeRequest, type WriteGuard } from './memory-scope';
 import { ScopeVectorCache } from './memory-vectors';
-import { nextMessageUlid } from './message-ids';
+import { nextItemUlid } from './message-ids';
 import { pageCursor, queryPages } from './query-pages';
 import { backoff, maxRetries } from './retry';
 import type { TableHandle } from './table-handle';
@@ -123,14 +123,14 @@ export class LongTermMemory {
     const [guard, index] = await Promise.all([writeGuard(this.table, request), this.index.state()]);
     const nowMs = this.table.now();
     const at = iso(nowMs);
-    const prepared = records.map(({ record, embedding }) => ({ id: nextMessageUlid(nowMs), content: this.content(record, guard, nowMs, embedding) }));
+    const prepared = records.map(({ record, embedding }) => ({ id: nextItemUlid(nowMs), content: this.content(record, guard, nowMs, embedding) }));
     const written: MemoryRecord[] = [];
     for (let start = 0; start < prepared.length; start += recordsPerTransaction) {
       const batch = prepared.slice(start, start + recordsPerTransaction);
       const items = batch.map(({ id, content }) => ({
         record: recordItem(scope, id, content, { createdAt: at, updatedAt: at }, { accessCount: 0, version: 1 }, index?.dimension),
         vector: vectorItem(scope, id, content, at),
-        change: changeItem(scope, nextMessageUlid(nowMs), { id, action: 'ADD', newText: content.text, version: 1, changedAt: at }),
+        change: changeItem(scope, nextItemUlid(nowMs), { id, action: 'ADD', newText: content.text, version: 1, changedAt: at }),
       }));
       for (const { record } of items) assertFits(record);
       const lastChange = String(items[items.length - 1]!.change[attribute.sortKey]).slice(prefix.memoryChange.length);
@@ -215,7 +215,7 @@ export class LongTermMemory {
       set: { ...scored, ...(fields.sourceMessageIds ? { sourceMessageIds: fields.sourceMessageIds } : {}), version },
       add: { accessCount: 1 },
     });
-    const changeUlid = nextMessageUlid(nowMs);
+    const changeUlid = nextItemUlid(nowMs);
     const change: MemoryChange = { id: into.id, action: 'MERGE', oldText: into.text, newText: record.text, version, changedAt: at };
     const applied = await this.transactOnVersion(request, guard, attempt, [
       {
@@ -278,7 +278,7 @@ export class LongTermMemory {
         version,
       }, index?.dimension);
       assertFits(record);
-      const changeUlid = nextMessageUlid(nowMs);
+      const changeUlid = nextItemUlid(nowMs);
       const change: MemoryChange = { id: stored.id, action: 'UPDATE', oldText: stored.text, newText: text, version, changedAt: at };
       const applied = await this.transactOnVersion(request, guard, attempt, [
         { Put: { TableName: this.table.tableName, Item: record, ...onVersion(stored.version) } },
@@ -297,7 +297,7 @@ export class LongTermMemory {
       const [current, guard] = await Promise.all([this.readRecord(scope, request.id), writeGuard(this.table, request)]);
       const stored = recordFromItem(current, scopeName(scope));
       const nowMs = this.table.now();
-      const changeUlid = nextMessageUlid(nowMs);
+      const changeUlid = nextItemUlid(nowMs);
       const change: MemoryChange = { id: stored.id, action: 'DELETE', oldText: stored.text, version: stored.version + 1, changedAt: iso(nowMs) };
       const applied = await this.transactOnVersion(request, guard, attempt, [
         { Delete: { TableName: this.table.tableName, Key: key.memory(scope, stored.id), ...onVersion(stored.version) } },

@@ -23,6 +23,14 @@ function pooledRandom(): number {
 
 export const nextMessageUlid = monotonicFactory(pooledRandom);
 
+/**
+ * The same for every other item with a ULID key (audit entries, memory records, working-memory
+ * entries). A monotonic factory never goes back in time: one fed a clock ahead of the real one (a
+ * test's, a skewed caller's) would carry on from there, and message keys, which history reads by
+ * time range, must not be moved by the ids of other items.
+ */
+export const nextItemUlid = monotonicFactory(pooledRandom);
+
 /** The lowest and highest ULID of a millisecond: bounds for a time-range key condition. */
 export function ulidBounds(epochMs: number): { lowest: string; highest: string } {
   // The millisecond an instant falls in: epoch milliseconds may have a fraction, a ULID has none.

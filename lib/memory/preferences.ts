@@ -21,7 +21,7 @@ import type {
 } from '../schemas/preference-request';
 import { MemoryInputError } from '../errors/input-errors';
 import { itemBytes, maxItemBytes } from './item-size';
-import { nextMessageUlid } from './message-ids';
+import { nextItemUlid } from './message-ids';
 import { queryPages } from './query-pages';
 import { assertNotForgotten, readAsUser } from './session-owner';
 import type { TableHandle } from './table-handle';
@@ -267,7 +267,7 @@ export class Preferences {
         ? { Put: { TableName: this.tableName, Item: this.preferenceItem(userId, preferenceKey, next.value, version + 1, changedAt), ...condition } }
         : { Delete: { TableName: this.tableName, Key: itemKey, ...condition } };
       const old = current ? { value: current['value'] } : undefined;
-      const audit = this.auditEntry(userId, preferenceKey, nextMessageUlid(nowMs), old, next, version + 1, changedAt);
+      const audit = this.auditEntry(userId, preferenceKey, nextItemUlid(nowMs), old, next, version + 1, changedAt);
       try {
         await this.documents.send(
           new TransactWriteCommand({ TransactItems: [write, { Put: { TableName: this.tableName, Item: audit } }] }),

@@ -34,7 +34,7 @@ import { batchWrite } from './batch-write';
 import { iso } from './instants';
 import { defaultImportance } from './long-term-memory';
 import { guardedTransaction, guardRefusal, memoryScope, readScope, writeGuard, type ScopeRequest, type WriteGuard } from './memory-scope';
-import { nextMessageUlid } from './message-ids';
+import { nextItemUlid } from './message-ids';
 import { queryPages } from './query-pages';
 import { backoff, maxRetries } from './retry';
 import type { TableHandle } from './table-handle';
@@ -101,7 +101,7 @@ export class WorkingMemory {
     const policy = request.policy ?? defaultPolicy;
     // Made before anything is awaited: one process's adds are ordered as they were called.
     const nowMs = this.table.now();
-    const id = nextMessageUlid(nowMs);
+    const id = nextItemUlid(nowMs);
     const guard = await writeGuard(this.table, request);
     const ownExpiry = request.ttlSeconds === undefined ? undefined : Math.floor(nowMs / 1000) + request.ttlSeconds;
     const expiresAt = guard.expiresBy === undefined ? ownExpiry : Math.min(ownExpiry ?? Infinity, guard.expiresBy);
@@ -163,7 +163,7 @@ export class WorkingMemory {
   async get(request: WorkingIdRequest): Promise<WorkingEntry> {
     const scope = memoryScope(request);
     const nowMs = this.table.now();
-    const use = nextMessageUlid(nowMs);
+    const use = nextItemUlid(nowMs);
     return readScope(this.table, request, async () => {
       try {
         const { Attributes } = await this.table.documents.send(
@@ -226,7 +226,7 @@ export class WorkingMemory {
     const scope = memoryScope(request);
     // Made before anything is awaited, so one writer's steps keep the order it appended them in.
     const nowMs = this.table.now();
-    const id = nextMessageUlid(nowMs);
+    const id = nextItemUlid(nowMs);
     const guard = await writeGuard(this.table, request);
     const ownExpiry = request.ttlSeconds === undefined ? undefined : Math.floor(nowMs / 1000) + request.ttlSeconds;
     const expiresAt = guard.expiresBy === undefined ? ownExpiry : Math.min(ownExpiry ?? Infinity, guard.expiresBy);
