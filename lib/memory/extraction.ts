@@ -22,6 +22,7 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { MemoryInputError } from '../errors/input-errors';
 import {
+  defaultExtractionSimilar,
   extractionAnswerSchema,
   maxExtractionMessages,
   modelSchema,
@@ -32,13 +33,14 @@ import {
 } from '../schemas/extraction-request';
 import { replyMessage } from '../schemas/model-reply';
 import { batchGet } from './batch-get';
-import { builtInEmbedding } from './embedding';
+import { builtInEmbedder, builtInEmbedding, parseEmbedding, type Embedding } from './embedding';
 import { iso } from './instants';
 import { itemBytes } from './item-size';
 import { assertFits, defaultImportance, type LongTermMemory } from './long-term-memory';
 import {
   changeItem,
   contentFromItem,
+  embedderFromKey,
   recordFromItem,
   recordItem,
   scopeName,
@@ -46,6 +48,7 @@ import {
   versionBump,
   type MemoryRecord,
   type RecordContent,
+  validAt,
 } from './memory-items';
 import { guardRefusal, memoryScope, writeGuard, type ScopeRequest } from './memory-scope';
 import { messagesAfter } from './message-history';
@@ -62,7 +65,6 @@ import type { VectorIndexWatch } from './vector-index-state';
 
 type Item = Record<string, unknown>;
 
-const defaultSimilar = 10;
 /** A record's text at most (the remember schema's limit). */
 const maxTextLength = 32768;
 /** DynamoDB's limits on one TransactWriteItems. */
@@ -149,14 +151,24 @@ export class MemoryExtraction {
     if (pending === 0 || (pending < request.every && !request.force)) return { due: false, pending, watermark: from };
     const covered = messages.map(({ ulid, record }) => ({ ...record, ulid }));
     const query = covered.map((m) => contentText(m.content)).join('\n').slice(0, maxTextLength) || ' ';
-    const k = request.similar ?? defaultSimilar;
+    const k = request.similar ?? defaultExtractionSimilar;
     const memories =
       k === 0
         ? []
         : await (async () => {
-            const result = await this.memories.recall({ ...scopeRequest, query, k });
+            const given = request.embedding === undefined ? {} : { embedding: request.embedding, ...(request.embedder !== undefined ? { embedder: request.embedder } : {}) };
+            const result = await this.memories.recall({ ...scopeRequest, query, k, ...given });
             await result.accessRecorded;
-            return result.memories.map((m) => ({ id: m.id, text: m.text, ...(m.kind !== undefined ? { kind: m.kind } : {}) }));
+            const shown: MemoryRecord[] = result.memories;
+            // A memory the new messages change may share no words with them ("I moved to Porto" and
+            // "lives in Lisbon"): with room left, the model also sees the newest others valid now.
+            if (shown.length < k) {
+              const nowMs = this.table.now();
+              const { items } = await this.memories.list({ ...scopeRequest, limit: 2 * k });
+              const others = items.filter((record) => validAt(record, nowMs) && !shown.some((m) => m.id === record.id));
+              shown.push(...others.slice(0, k - shown.length));
+            }
+            return shown.map((m) => ({ id: m.id, text: m.text, ...(m.kind !== undefined ? { kind: m.kind } : {}) }));
           })();
     return {
       due: true,
@@ -171,6 +183,7 @@ export class MemoryExtraction {
   /** Applies a model's answer and moves the watermark, in one transaction; nothing when anything is wrong. */
   async apply(request: ExtractionApplyRequest): Promise<ExtractionResult> {
     const operations = extractionOperations(request.answer);
+    const vectors = givenVectors(operations, request.embeddings, request.embedder);
     const scopeRequest = toScopeRequest(request);
     const scope = memoryScope(scopeRequest);
     const from = request.watermark.from ?? undefined;
@@ -203,7 +216,7 @@ export class MemoryExtraction {
         throw error;
       }
       const sourceMessageIds = sources.slice(-100).map((m) => m.record.messageId);
-      const plan = this.plan(scope, operations, records, { nowMs, at, sourceMessageIds, expiresBy: guard.expiresBy, indexDimension: index?.dimension });
+      const plan = this.plan(scope, operations, records, { nowMs, at, sourceMessageIds, expiresBy: guard.expiresBy, indexDimension: index?.dimension, vectors });
       const sessionExpiry = session.Item?.[attribute.expiresAt];
       const watermarkPut = {
         Put: {
@@ -288,9 +301,12 @@ export class MemoryExtraction {
     scope: MemoryScope,
     operations: ExtractionOperation[],
     records: Map<string, Item>,
-    context: { nowMs: number; at: string; sourceMessageIds: string[]; expiresBy: number | undefined; indexDimension: number | undefined },
+    context: { nowMs: number; at: string; sourceMessageIds: string[]; expiresBy: number | undefined; indexDimension: number | undefined; vectors: Embedding[] | undefined },
   ) {
-    const { nowMs, at, sourceMessageIds, expiresBy, indexDimension } = context;
+    const { nowMs, at, sourceMessageIds, expiresBy, indexDimension, vectors } = context;
+    let texts = 0;
+    /** The next written text's vector: the flow's, in extractionTexts' order, else the built-in one. */
+    const embed = (text: string): Embedding => vectors?.[texts++] ?? builtInEmbedding(text);
     const tableName = this.table.tableName;
     const actions: Item[] = [];
     const result = { added: [] as MemoryRecord[], updated: [] as Array<{ superseded: MemoryRecord; record: MemoryRecord }>, deleted: [] as MemoryRecord[], unchanged: 0 };
@@ -349,11 +365,16 @@ export class MemoryExtraction {
             sourceMessageIds,
             validFrom: at,
             ...expiry,
-            embedding: builtInEmbedding(operation.text),
+            embedding: embed(operation.text),
           }),
         );
       } else if (operation.op === 'UPDATE') {
         const old = records.get(operation.id)!;
+        const replaced = embedderFromKey(old['embedder']);
+        // A new text's built-in vector would not match the flow's vectors the old record was found by.
+        if (vectors === undefined && (replaced.embedder !== builtInEmbedder.embedder || replaced.dimension !== builtInEmbedder.dimension)) {
+          throw new MemoryInputError('input.memory-embedding-needed', { id: operation.id, embedder: replaced.embedder });
+        }
         const superseded = supersede(old, { action: 'UPDATE', newText: operation.text });
         const record = add({
           text: operation.text,
@@ -363,7 +384,7 @@ export class MemoryExtraction {
           sourceMessageIds,
           validFrom: at,
           ...(old[attribute.expiresAt] !== undefined ? { expiresAt: Number(old[attribute.expiresAt]) } : expiry),
-          embedding: builtInEmbedding(operation.text),
+          embedding: embed(operation.text),
         });
         result.updated.push({ superseded, record });
       } else {
@@ -431,6 +452,19 @@ export function extractionOperations(answer: unknown): ExtractionOperation[] {
   return operations;
 }
 
+/** The texts an answer writes, each ADD's and UPDATE's in order: what the flow's embedder gets, one vector each. */
+export function extractionTexts(operations: ExtractionOperation[]): string[] {
+  return operations.flatMap((operation) => (operation.op === 'ADD' || operation.op === 'UPDATE' ? [operation.text] : []));
+}
+
+/** The flow's vectors for the answer's texts (none given: undefined, the built-in ones are used), one per text. */
+function givenVectors(operations: ExtractionOperation[], embeddings: unknown[][] | undefined, embedder: string | undefined): Embedding[] | undefined {
+  if (embeddings === undefined) return undefined;
+  const texts = extractionTexts(operations).length;
+  if (embeddings.length !== texts) throw new MemoryInputError('input.extraction-embeddings', { count: embeddings.length, texts });
+  return embeddings.map((vector, index) => parseEmbedding(vector, `embeddings[${index}]`, embedder));
+}
+
 /** An assistant message `{role, content}` (a chat completion's `choices[0].message`). */
 function isMessage(value: unknown): value is { role: string; content: unknown } {
   return typeof value === 'object' && value !== null && !Array.isArray(value) && 'role' in value && 'content' in value;
@@ -447,13 +481,6 @@ function assertValidNow(operations: ExtractionOperation[], records: Map<string, 
   operations.forEach((operation, index) => {
     if (!('id' in operation)) return;
     const item = records.get(operation.id);
-    const validTo = item?.['validTo'];
-    const validFrom = item?.['validFrom'];
-    const valid =
-      item !== undefined &&
-      isLive(item, nowMs) &&
-      (validTo === undefined || Date.parse(String(validTo)) > nowMs) &&
-      (validFrom === undefined || Date.parse(String(validFrom)) <= nowMs);
-    if (!valid) throw new MemoryInputError('input.extraction-foreign-id', { index, id: operation.id });
+    if (item === undefined || !isLive(item, nowMs) || !validAt(item, nowMs)) throw new MemoryInputError('input.extraction-foreign-id', { index, id: operation.id });
   });
 }

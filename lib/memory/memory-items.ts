@@ -228,3 +228,8 @@ export function changeFromItem(item: Item): MemoryChange {
     changedAt: String(item['changedAt']),
   };
 }
+
+/** Whether a record (or its item) is valid at `ms`: from its validFrom (inclusive) to its validTo (exclusive). */
+export function validAt(period: { validFrom?: unknown; validTo?: unknown }, ms: number): boolean {
+  return (period.validFrom === undefined || Date.parse(String(period.validFrom)) <= ms) && (period.validTo === undefined || ms < Date.parse(String(period.validTo)));
+}

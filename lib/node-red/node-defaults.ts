@@ -8,6 +8,7 @@
  */
 import { defaultShares, type Section } from '../memory/context-builder';
 import { defaultTableName } from '../memory/table-layout';
+import { defaultExtractionEvery, defaultExtractionSimilar } from '../schemas/extraction-request';
 
 /** One property of an editor definition's `defaults` (Node-RED's names). */
 export interface DefaultProperty {
@@ -126,6 +127,18 @@ export const nodeDefaults = {
     policy: { value: 'importance', required: true },
     /** Blank: entries and steps live until evicted or cleared (a session's, at most as long as its session). */
     ttlSeconds: { value: '', validate: 'blankOrWhole(1, 3153600000)' },
+  },
+  'dynamodb-memory-extract': {
+    ...memoryNode,
+    ...session,
+    ...user,
+    /** Where the memories go: the session's user, or the session itself. */
+    scope: { value: 'user', required: true },
+    every: { value: String(defaultExtractionEvery), validate: 'blankOrWhole(1, 50)' },
+    similar: { value: String(defaultExtractionSimilar), validate: 'blankOrWhole(0, 50)' },
+    /** Blank: the request names no model (the model node or endpoint chooses). */
+    model: { value: '' },
+    embeddings: { value: 'builtin', required: true },
   },
   'dynamodb-memory-context': {
     ...memoryNode,

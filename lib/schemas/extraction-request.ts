@@ -10,13 +10,17 @@
  * length is checked after the schema, by the apply step.
  */
 import * as field from './fields';
-import { memoryScopes } from './memory-request';
+import { embedding, kind, memoryScopes } from './memory-request';
 import { parser, type FromSchema } from './validator';
 
 /** Operations one answer may hold: each UPDATE is 6 transaction items, and one apply is one transaction. */
 export const maxExtractionOperations = 16;
 /** Messages one extraction covers at most. */
 export const maxExtractionMessages = 50;
+/** Due after this many new messages, when a node does not say (five turns of a chat). */
+export const defaultExtractionEvery = 10;
+/** The scope's memories most similar to the messages that go to the model, when a request does not say. */
+export const defaultExtractionSimilar = 10;
 
 const op = <const Name extends string>(name: Name) => ({ type: 'string', enum: [name], errorText: 'input.extraction-operation' }) as const;
 const memoryText = { type: 'string', errorText: 'input.extraction-text' } as const;
@@ -81,8 +85,12 @@ export const extractionDueRequestSchema = {
     every: { type: 'integer', minimum: 1, maximum: maxExtractionMessages, errorText: 'input.message-count' },
     /** Due with at least one new message (msg.operation on demand). */
     force: { type: 'boolean', errorText: 'input.invalid' },
-    /** How many of the scope's memories most similar to the messages go to the model (default 10). */
+    /** How many of the scope's memories most similar to the messages go to the model (default: defaultExtractionSimilar). */
     similar: { type: 'integer', minimum: 0, maximum: 50, errorText: 'input.whole-number' },
+    /** The query's vector from the flow's embedder (the newest message's, say); else the built-in one of the messages' text. */
+    embedding,
+    /** Who made `embedding` (`external` when not named). */
+    embedder: kind,
   },
 } as const;
 
@@ -106,6 +114,13 @@ export const extractionApplyRequestSchema = {
     watermark,
     /** The model's answer: its chat-completion (or other) response, its message, a JSON string, or the parsed JSON. */
     answer: {},
+    /**
+     * One vector from the flow's embedder per text the answer writes (each ADD's and UPDATE's, in
+     * order: extractionTexts), so the new records match the scope's others; else the built-in ones.
+     */
+    embeddings: { type: 'array', maxItems: maxExtractionOperations, items: embedding, errorText: 'input.array' },
+    /** Who made `embeddings` (`external` when not named). */
+    embedder: kind,
   },
 } as const;
 
@@ -113,3 +128,9 @@ export type ExtractionDueRequest = FromSchema<typeof extractionDueRequestSchema>
 export type ExtractionApplyRequest = FromSchema<typeof extractionApplyRequestSchema>;
 export const parseExtractionDueRequest = parser(extractionDueRequestSchema);
 export const parseExtractionApplyRequest = parser(extractionApplyRequestSchema);
+
+/** What a msg asks of the extract node without an answer: `check` (due after the node's count) or `extract` (now, with one new message). */
+export const parseExtractOperation = parser({
+  type: 'object',
+  properties: { operation: { type: 'string', enum: ['check', 'extract'], errorText: 'input.one-of' } },
+} as const);

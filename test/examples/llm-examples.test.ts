@@ -18,7 +18,7 @@ import { startLinkedNodeRed, repoRoot as root, type LinkedNodeRed } from '../sup
 import { ChatMemory } from '../../lib/memory/chat-memory';
 import { ensureTable } from '../../lib/memory/table-setup';
 import { parseRememberRequest } from '../../lib/schemas/memory-request';
-import { startLlmStubs, stubEmbedding, stubKeys, type LlmStubs } from '../support/llm-stubs';
+import { startLlmStubs, stubEmbedding, stubKeys, type LlmStubs, type StubRequest } from '../support/llm-stubs';
 import { localConnection, localCredentials, scanTable, uniqueName } from '../support/memory-table';
 import { dynamoDBLocal } from '../support/root-hooks';
 
@@ -27,6 +27,16 @@ const examples = [
   { file: 'anthropic-chatbot.json', path: '/anthropic-chat', stubPath: '/v1/messages', model: 'claude-stub', replyFormat: 'anthropic-messages' },
   { file: 'ollama-chatbot.json', path: '/ollama-chat', stubPath: '/api/chat', model: 'llama-stub', replyFormat: 'ollama-chat' },
 ] as const;
+
+/**
+ * A call of the chatbot's extraction loop, not of a turn: it runs after the reply was sent, so it
+ * may reach the stub during a later turn. Its chat request asks for JSON in a schema, and its
+ * embeddings request embeds a list of texts (a turn's embeds one).
+ */
+const isExtraction = (request: StubRequest) => request.body['response_format'] !== undefined || Array.isArray(request.body['input']);
+
+/** What the extraction loop's request tells the model (the pack's prompt hands it over as JSON). */
+type Extraction = { memories: Array<{ id: string; kind: string | null; text: string }>; messages: Array<{ role: string; content: string }> };
 
 const load = (file: string) => JSON.parse(readFileSync(join(root, 'examples', file), 'utf8')) as FlowNode[];
 
@@ -93,7 +103,7 @@ describe('examples: LLM chatbots against stub services', function () {
       const before = stubs.requests.length;
       assert.equal(await turn(example.path, sessionId, 'Hi, my name is Ana'), 'Nice to meet you, Ana!');
       assert.equal(await turn(example.path, sessionId, 'What is my name?'), 'Your name is Ana.');
-      const calls = stubs.requests.slice(before).filter((r) => r.path === example.stubPath);
+      const calls = stubs.requests.slice(before).filter((r) => r.path === example.stubPath && !isExtraction(r));
       assert.equal(calls.length, 2, `two calls to ${example.stubPath}`);
       // The second request carried the first turn, the model's stored reply included, and the model.
       const second = JSON.stringify(calls[1]!.body);
@@ -138,7 +148,7 @@ describe('examples: LLM chatbots against stub services', function () {
       await remember(otherUser, [{ text: 'Bob is allergic to peanuts too', kind: 'fact' }]);
       const before = stubs.requests.length;
       assert.equal(await turn('/chat', uniqueName('s'), 'Any snack without peanuts at the concert?', userId), 'You said: Any snack without peanuts at the concert?');
-      const calls = stubs.requests.slice(before);
+      const calls = stubs.requests.slice(before).filter((r) => !isExtraction(r));
       assert.deepEqual(calls.map((r) => r.path), ['/v1/embeddings', '/v1/chat/completions']);
       assert.deepEqual(calls[0]!.body, { model: 'embed-stub', input: 'Any snack without peanuts at the concert?' });
       assert.equal(calls[0]!.headers['authorization'], `Bearer ${stubKeys.openai}`);
@@ -150,6 +160,69 @@ describe('examples: LLM chatbots against stub services', function () {
       // The recall counted its access before the node finished.
       const records = (await memory.memories.list({ scope: 'user', userId })).items;
       assert.deepEqual(records.map((r) => r.accessCount), [1, 1]);
+    } finally {
+      connection.client.destroy();
+    }
+  });
+
+  it('llm-chatbot.json: the extraction loop keeps the user\'s memories from the conversation, an update superseding, and the next session recalls them', async function () {
+    this.timeout(120_000);
+    const userId = uniqueName('ana');
+    const sessionId = uniqueName('s');
+    const connection = localConnection();
+    const memory = new ChatMemory({ documents: connection.documents, tableName: tables.get('llm-chatbot.json')! });
+    /** The extraction request that covered a message of this test (others' may arrive late), as the model read it. */
+    const extractionOf = (said: string) => {
+      const asked = stubs.requests
+        .filter((r) => r.path === '/v1/chat/completions' && r.body['response_format'] !== undefined)
+        .map((r) => ({ model: r.body['model'], ...(JSON.parse((r.body['messages'] as Array<{ content: string }>)[1]!.content) as Extraction) }));
+      return asked.find((request) => request.messages.some((m) => m.content === said))!;
+    };
+    const records = async () => (await memory.memories.list({ scope: 'user', userId })).items;
+    /** Waits for the extraction that runs after a reply to be applied: the records it leaves. */
+    const settled = async (expected: number) => {
+      for (let tries = 0; tries < 100; tries++) {
+        const now = await records();
+        if (now.length === expected) return now;
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+      assert.fail(`the extraction did not apply: ${JSON.stringify(await records())}\n${nodeRed.output()}`);
+    };
+    try {
+      await turn('/chat', sessionId, 'Hi, I live in Lisbon', userId);
+      await turn('/chat', sessionId, 'My name is Ana', userId);
+      // Four messages: due. The model got them, and answered two ADDs in the request's schema.
+      const round1 = await settled(2);
+      const asked = extractionOf('Hi, I live in Lisbon');
+      assert.deepEqual(asked.messages.map((m) => [m.role, m.content]), [
+        ['user', 'Hi, I live in Lisbon'],
+        ['assistant', 'You said: Hi, I live in Lisbon'],
+        ['user', 'My name is Ana'],
+        ['assistant', 'Nice to meet you, Ana!'],
+      ]);
+      assert.deepEqual(asked.memories, []);
+      assert.equal(asked.model, 'gpt-stub-mini');
+      assert.deepEqual(round1.map((r) => [r.text, r.kind, r.importance, r.embedder]).sort((a, b) => String(a[0]).localeCompare(String(b[0]))), [
+        ['The user lives in Lisbon', 'home', 7, 'embed-stub'],
+        ["The user's name is Ana", 'fact', 8, 'embed-stub'],
+      ]);
+      // The new texts were embedded by the flow's embeddings endpoint, in one call.
+      assert.ok(stubs.requests.some((r) => r.path === '/v1/embeddings' && JSON.stringify(r.body['input']) === JSON.stringify(['The user lives in Lisbon', "The user's name is Ana"])));
+
+      await turn('/chat', sessionId, 'I moved to Porto', userId);
+      await turn('/chat', sessionId, 'What is my name?', userId);
+      const round2 = await settled(3);
+      const lisbon = round1.find((r) => r.text.includes('Lisbon'))!;
+      const shown = extractionOf('I moved to Porto');
+      assert.ok(shown.memories.some((m) => m.id === lisbon.id), 'the model saw the home it updates');
+      const ended = round2.find((r) => r.id === lisbon.id)!;
+      const porto = round2.find((r) => r.text === 'The user lives in Porto')!;
+      assert.ok(ended.validTo, 'Lisbon is superseded, not deleted');
+      assert.equal(porto.metadata['supersedes'], lisbon.id);
+      assert.equal(porto.validFrom, ended.validTo);
+
+      // A new session knows nothing of the old one's messages: the memory answers.
+      assert.equal(await turn('/chat', uniqueName('s'), 'Where do I live?', userId), 'You live in Porto.');
     } finally {
       connection.client.destroy();
     }

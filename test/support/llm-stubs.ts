@@ -8,13 +8,16 @@
  * in an earlier turn, or `name: Ana` among the system prompt's preferences), so a second turn shows
  * whether the first reached it through the memory. The embeddings are the pack's built-in
  * embedder's vectors of the input text (deterministic, and texts sharing words come out similar),
- * so a test can remember records with the same vectors the flow's embeddings call gets.
+ * so a test can remember records with the same vectors the flow's embeddings call gets. A request
+ * with a `response_format` is checked as OpenAI checks it (structured-outputs.ts); the extraction
+ * loop's (`memory_operations`) is answered from a script with JSON that keeps the request's schema.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { embedText } from '../../lib/memory/embedding';
 import { countTokens } from '../../lib/memory/tokens';
 import { anthropicMessage, ollamaChat, openAIChatCompletion, openAIEmbeddings } from './model-wire';
+import { assertMatchesSchema, responseFormatProblem } from './structured-outputs';
 
 export const stubKeys = { openai: 'sk-stub-openai', anthropic: 'sk-ant-stub' } as const;
 
@@ -50,7 +53,7 @@ function textOf(content: unknown): string {
   return '';
 }
 
-/** The rule the stubs answer by: a name learnt in an earlier turn, or said now. */
+/** The rule the stubs answer by: a name learnt in an earlier turn, or said now; a home the system prompt's memories name. */
 export function ruleReply(said: Said[]): string {
   const last = [...said].reverse().find((m) => m.role === 'user')?.text ?? '';
   const introduced = /my name is (\p{L}+)/iu.exec(last);
@@ -59,6 +62,10 @@ export function ruleReply(said: Said[]): string {
     const earlier = said.slice(0, -1).map((m) => m.text).join('\n');
     const name = /my name is (\p{L}+)/iu.exec(earlier)?.[1] ?? /^- name: (\p{L}+)/imu.exec(earlier)?.[1];
     return name ? `Your name is ${name}.` : "I don't know your name yet.";
+  }
+  if (/where do I live/i.test(last)) {
+    const home = /lives in (\p{Lu}\p{L}+)/u.exec(said.slice(0, -1).map((m) => m.text).join('\n'))?.[1];
+    return home ? `You live in ${home}.` : "I don't know where you live.";
   }
   return `You said: ${last}`;
 }
@@ -78,8 +85,39 @@ function openAI(request: StubRequest, response: ServerResponse): void {
   const { model, messages } = request.body as { model?: unknown; messages?: unknown };
   if (typeof model !== 'string' || model === '') return send(response, 400, openAIError('you must provide a model parameter'));
   if (!Array.isArray(messages) || messages.length === 0) return send(response, 400, openAIError("'messages' is a required property"));
+  const format = (request.body as { response_format?: unknown }).response_format;
+  if (format !== undefined) {
+    const problem = responseFormatProblem(format);
+    if (problem) return send(response, 400, openAIError(problem));
+  }
   const said = (messages as Array<{ role: string; content: unknown }>).map((m) => ({ role: m.role, text: textOf(m.content) }));
+  const schema = (format as { json_schema?: { name?: string; schema?: unknown } } | undefined)?.json_schema;
+  if (schema?.name === 'memory_operations') {
+    const answer = extractionReply(said[said.length - 1]!.text);
+    assertMatchesSchema(answer, schema.schema);
+    return send(response, 200, openAIChatCompletion(JSON.stringify(answer), { model }));
+  }
   send(response, 200, openAIChatCompletion(ruleReply(said), { model }));
+}
+
+/**
+ * The script an extraction request is answered by (the pack's extraction prompt hands over
+ * `{memories: [{id, kind, text}], messages: [{role, content}]}` as JSON): a home the user names is
+ * an UPDATE of the home remembered, else an ADD; a name is an ADD once; nothing else is worth keeping.
+ */
+export function extractionReply(user: string): { operations: unknown[] } {
+  const { memories, messages } = JSON.parse(user) as { memories: Array<{ id: string; text: string }>; messages: Array<{ role: string; content: string }> };
+  const operations: unknown[] = [];
+  for (const { role, content } of messages) {
+    if (role !== 'user') continue;
+    const home = /\bI (?:live in|moved to) (\p{Lu}\p{L}+)/u.exec(content)?.[1];
+    const name = /\bmy name is (\p{Lu}\p{L}+)/iu.exec(content)?.[1];
+    const known = memories.find((m) => /^The user lives in /.test(m.text));
+    if (home && known) operations.push({ op: 'UPDATE', id: known.id, text: `The user lives in ${home}` });
+    else if (home) operations.push({ op: 'ADD', text: `The user lives in ${home}`, kind: 'home', importance: 7 });
+    if (name && !memories.some((m) => /name is/.test(m.text))) operations.push({ op: 'ADD', text: `The user's name is ${name}`, kind: 'fact', importance: 8 });
+  }
+  return { operations: operations.length > 0 ? operations : [{ op: 'NONE' }] };
 }
 
 /** The stub's embedding of a text: what `POST /v1/embeddings` answers for it. */

@@ -28,11 +28,15 @@ const memoryNodeModules = [
   require('../../nodes/dynamodb-memory-transfer'),
   require('../../nodes/dynamodb-memory-recall'),
   require('../../nodes/dynamodb-memory-working'),
+  require('../../nodes/dynamodb-memory-extract'),
   require('@node-red/nodes/core/common/25-catch'),
   require('@node-red/nodes/core/common/24-complete'),
 ];
 
 export type Msg = Record<string, unknown>;
+
+/** The helper nodes each memory node's outputs are wired to (three: the most any memory node has). */
+const outputIds = (nodeId: string) => [`${nodeId}-out`, `${nodeId}-out2`, `${nodeId}-out3`];
 
 /** What a node did with one msg: sent it on, or reported an error that a Catch node received. */
 export type Outcome = { sent: Msg; error?: undefined } | { error: string; caught: Msg; sent?: undefined };
@@ -46,6 +50,11 @@ export interface MemoryFlow {
    * or Catch), with what output 2 sent for it before that.
    */
   runBoth(nodeId: string, msg: Msg): Promise<Outcome & { second?: Msg }>;
+  /**
+   * For a node that may send on any of its outputs, or on none: resolves once the node has finished
+   * the msg (Complete, or Catch), with what each output sent for it (undefined: nothing).
+   */
+  runOutputs(nodeId: string, msg: Msg): Promise<{ outputs: Array<Msg | undefined>; error?: string }>;
   /** The status the node showed last. */
   lastStatus(nodeId: string): { fill?: string; text?: string } | undefined;
   node(nodeId: string): Node;
@@ -91,9 +100,8 @@ export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {
   ];
   for (const { position, ...node } of nodes) {
     const placed = position === false ? {} : { x: 0, y: 0 };
-    flow.push({ memory: 'config', z: 'flow', ...placed, ...node, wires: [[`${node.id}-out`], [`${node.id}-out2`]] });
-    flow.push({ id: `${node.id}-out`, type: 'helper', z: 'flow', x: 0, y: 0 });
-    flow.push({ id: `${node.id}-out2`, type: 'helper', z: 'flow', x: 0, y: 0 });
+    flow.push({ memory: 'config', z: 'flow', ...placed, ...node, wires: outputIds(node.id).map((id) => [id]) });
+    for (const id of outputIds(node.id)) flow.push({ id, type: 'helper', z: 'flow', x: 0, y: 0 });
   }
   const statuses = new Map<string, { fill?: string; text?: string }>();
   await helper.load(memoryNodeModules, flow, { config: options.credentials ?? localCredentials });
@@ -136,6 +144,42 @@ export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {
       } finally {
         second.removeListener('input', onSecond);
         completed.removeListener('input', onCompleted);
+      }
+    },
+    async runOutputs(nodeId, msg) {
+      const msgid = randomUUID();
+      const outputs: Array<Msg | undefined> = [];
+      const listeners = outputIds(nodeId).map((id, index) => {
+        const listener = (m: Msg) => {
+          if (m['_msgid'] === msgid) outputs[index] = m;
+        };
+        helper.getNode(id).on('input', listener);
+        return () => helper.getNode(id).removeListener('input', listener);
+      });
+      const finished = new Promise<string | undefined>((resolve) => {
+        const completed = helper.getNode('completed');
+        const caught = helper.getNode('caught');
+        const onCompleted = (m: Msg) => {
+          if (m['_msgid'] === msgid && (m['complete'] as { source: { id: string } }).source.id === nodeId) end(undefined);
+        };
+        const onCaught = (c: Msg) => {
+          const error = c['error'] as { message: string; source: { id: string } };
+          if (c['_msgid'] === msgid && error.source.id === nodeId) end(error.message);
+        };
+        const end = (error: string | undefined) => {
+          completed.removeListener('input', onCompleted);
+          caught.removeListener('input', onCaught);
+          resolve(error);
+        };
+        completed.on('input', onCompleted);
+        caught.on('input', onCaught);
+      });
+      helper.getNode(nodeId).receive({ ...msg, _msgid: msgid });
+      try {
+        const error = await finished;
+        return { outputs: outputIds(nodeId).map((_, index) => outputs[index]), ...(error !== undefined ? { error } : {}) };
+      } finally {
+        for (const remove of listeners) remove();
       }
     },
     run(nodeId: string, msg: Msg, onId?: (id: string) => void) {
