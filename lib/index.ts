@@ -2,7 +2,7 @@
 export { ChatMemory, type ChatMemoryOptions, type ClearResult, type SessionStats, type TableStats } from './memory/chat-memory';
 export {
   buildContext, contextMemoryCount, defaultShares, defaultTemplate, maxSummaryBatch, type ContextParts, type ContextResult, type ContextSource,
-  type MemoryQuery, type RecalledMemories, type StoredSummary, type SummaryDue, type WorkingScratchpad,
+  type MemoryQuery, type RecalledMemories, type SharesUsed, type StoredSummary, type SummaryDue, type WorkingScratchpad,
 } from './memory/context-builder';
 export { countTokens, encodings, type Encoding } from './memory/tokens';
 export { parseContextRequest, parseStatsRequest, type ContextRequest, type StatsRequest } from './schemas/context-request';

@@ -18,11 +18,15 @@ import { contentText, countTokens, truncateToTokens, type Encoding } from './tok
 export const messageOverhead = 4;
 export const replyPriming = 3;
 /**
- * `memories` counts toward the 100% only when the template has {{memories}}, `working` only when it
- * has {{working}}: a context saved before they existed, with its five shares at 100, goes on as it
- * was (and reads neither). A template with both needs other shares lowered (10 + 10 over the 90).
+ * Each section's share of the budget left after the new message, in percent. `memories` counts
+ * toward the 100% only when the template has {{memories}}, `working` only when it has {{working}}: a
+ * context saved before they existed, with its five shares at 100, goes on as it was (and reads
+ * neither). History has no fixed share: unless one is given, it is the rest, 100 minus the others
+ * counted (50 with neither placeholder, 40 with one, 30 with both), so the defaults fit every
+ * template. A given history share is taken as it is, and then shares over 100 are refused. The
+ * history's share only bounds the others': the history gets whatever they leave.
  */
-export const defaultShares = { system: 15, preferences: 10, facts: 10, summary: 15, history: 40, memories: 10, working: 10 } as const;
+export const defaultShares = { system: 15, preferences: 10, facts: 10, summary: 15, memories: 10, working: 10 } as const;
 export const defaultTemplate =
   'You are a helpful assistant.\n\nWhat you know about the user:\n{{preferences}}\n{{facts}}\n\nThe conversation so far, summarised:\n{{summary}}';
 export const placeholders = { preferences: '{{preferences}}', facts: '{{facts}}', summary: '{{summary}}', memories: '{{memories}}', working: '{{working}}' } as const;
@@ -33,7 +37,7 @@ const maxQueryChars = 32768;
 /** At most this many messages go out on the summary output at once (the oldest not yet covered). */
 export const maxSummaryBatch = 200;
 
-export type Section = keyof typeof defaultShares;
+export type Section = keyof typeof defaultShares | 'history';
 
 /** A stored message with its ULID (sort key), newest first as the reader hands them. */
 export interface StoredMessage {
@@ -97,9 +101,14 @@ export interface ContextSource {
   oldestMessages(sessionId: string, afterUlid: string | undefined, limit: number): Promise<StoredMessage[]>;
 }
 
+/** The shares a build used, in percent: `memories` and `working` only when their placeholders counted them. */
+export type SharesUsed = Record<Exclude<Section, 'memories' | 'working'>, number> & Partial<Record<'memories' | 'working', number>>;
+
 export interface ContextParts {
   encoding: Encoding;
   tokenBudget: number;
+  /** History's is the one given or the rest (defaultShares). */
+  shares: SharesUsed;
   /** The whole context by the measure above (for `text`, the prompt string's tokens). */
   totalTokens: number;
   system: { text: string; tokens: number };
@@ -301,25 +310,35 @@ function formatted(format: string, system: string, history: ChatMessage[], user:
   return { ...named, messages: openAI };
 }
 
+/**
+ * The shares a build counts (see defaultShares): the request's over the defaults, `memories` and
+ * `working` only with their placeholders, history the given share or the rest.
+ */
+function countedShares(given: ContextRequest['shares'], wants: (p: keyof typeof placeholders) => boolean): SharesUsed {
+  const { history, ...others } = { ...defaultShares, ...given };
+  const counted = Object.entries(others).filter(([section]) => (section !== 'memories' && section !== 'working') || wants(section));
+  const othersSum = counted.reduce((sum, [, share]) => sum + share, 0);
+  const sum = othersSum + (history ?? 0);
+  if (sum > 100) throw new MemoryInputError('input.shares-over-100', { sum });
+  return { ...Object.fromEntries(counted), history: history ?? 100 - othersSum } as SharesUsed;
+}
+
 // ---- the builder ----------------------------------------------------------------------------
 
 export async function buildContext(source: ContextSource, request: ContextRequest): Promise<ContextResult> {
   const encoding: Encoding = request.encoding ?? 'o200k_base';
   const budget = request.tokenBudget;
-  const shares = { ...defaultShares, ...(request.shares ?? {}) };
   const template = request.template ?? defaultTemplate;
   // A section whose placeholder is not in the template is not read at all.
   const wants = (p: keyof typeof placeholders) => template.includes(placeholders[p]);
-  const counted = (Object.keys(shares) as Section[]).filter((section) => (section !== 'memories' && section !== 'working') || wants(section));
-  const shareSum = counted.reduce((sum, section) => sum + shares[section], 0);
-  if (shareSum > 100) throw new MemoryInputError('input.shares-over-100', { sum: shareSum });
+  const shares = countedShares(request.shares, wants);
   const user: ChatMessage = { role: 'user', content: request.payload };
   const userTokens = messageTokens(user, encoding);
   const available = budget - replyPriming - messageOverhead - userTokens;
   if (available < 0) {
     throw new MemoryInputError('input.message-over-budget', { tokens: userTokens, budget });
   }
-  const cap = (section: Section) => Math.floor((available * shares[section]) / 100);
+  const cap = (section: Section) => Math.floor((available * (shares[section] ?? 0)) / 100);
 
   // Memories are recalled only for a template with {{memories}} and a share to fill: one recall,
   // beside the other reads.
@@ -462,6 +481,7 @@ export async function buildContext(source: ContextSource, request: ContextReques
   const context: ContextParts = {
     encoding,
     tokenBudget: budget,
+    shares,
     totalTokens,
     system: { text: system, tokens: systemTokens },
     template: { text: keptTemplate, tokens: countTokens(keptTemplate, encoding) },

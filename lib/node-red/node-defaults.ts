@@ -6,7 +6,7 @@
  * tool, or saved by a version of the pack from before a property existed. Node-RED's core nodes
  * fall back to their defaults at run time the same way.
  */
-import { defaultShares, type Section } from '../memory/context-builder';
+import { defaultShares } from '../memory/context-builder';
 import { defaultTableName } from '../memory/table-layout';
 import { defaultExtractionEvery, defaultExtractionSimilar } from '../schemas/extraction-request';
 
@@ -23,7 +23,7 @@ export interface DefaultProperty {
   validate?: string;
 }
 
-const share = (section: Section) => ({ value: String(defaultShares[section]), validate: 'percent' });
+const share = (section: keyof typeof defaultShares) => ({ value: String(defaultShares[section]), validate: 'percent' });
 const typedInput = (typeField: string) => `RED.validators.typedInput('${typeField}')`;
 const memoryNode = { name: { value: '' }, memory: { value: '', type: 'dynamodb-memory-config', required: true } } as const;
 const session = { sessionId: { value: 'sessionId', required: true, validate: typedInput('sessionIdType') }, sessionIdType: { value: 'msg' } } as const;
@@ -154,7 +154,8 @@ export const nodeDefaults = {
     sharePreferences: share('preferences'),
     shareFacts: share('facts'),
     shareSummary: share('summary'),
-    shareHistory: share('history'),
+    /** Blank: the rest, 100 minus the others counted (context-builder.ts defaultShares). */
+    shareHistory: { value: '', validate: 'percent' },
     /** Counts toward the 100% only when the template has {{memories}}. */
     shareMemories: share('memories'),
     /** Counts toward the 100% only when the template has {{working}} (the session's working memory). */

@@ -301,15 +301,32 @@ describe('the editor in Chromium', function () {
     const tray = await editor.openNode(more.context);
     const tip = tray.locator('.dynamodb-memory-context-shares-tip');
     assert.equal(await tip.isVisible(), false, 'no tip while the defaults add up to 100');
-    await tray.locator('#node-input-shareHistory').fill('70');
+    const history = tray.locator('#node-input-shareHistory');
+    assert.deepEqual([await history.inputValue(), await history.getAttribute('placeholder')], ['', catalog('dynamodb-memory-context')['placeholder']['shareHistory']]);
+    await history.fill('70');
     await tip.filter({ hasText: catalog('dynamodb-memory-context')['sharesOver'].replace('__sum__', '120') }).waitFor();
     for (const field of ['shareSystem', 'sharePreferences', 'shareFacts', 'shareSummary', 'shareHistory']) {
       assert.match((await tray.locator(`#node-input-${field}`).getAttribute('class')) ?? '', /input-error/, field);
     }
     await editor.screenshot('context-shares-over-100');
-    await tray.locator('#node-input-shareHistory').fill('50');
+    await history.fill('50');
     await tip.waitFor({ state: 'hidden' });
-    assert.doesNotMatch((await tray.locator('#node-input-shareHistory').getAttribute('class')) ?? '', /input-error/);
+    assert.doesNotMatch((await history.getAttribute('class')) ?? '', /input-error/);
+    // Left blank, the history is the rest: the defaults fit a prompt with both {{memories}} and
+    // {{working}}, which a history of 40 does not.
+    await history.fill('');
+    const codeEditor = tray.locator('#node-input-template-editor');
+    await codeEditor.locator('.monaco-editor, .ace_editor').first().waitFor();
+    await codeEditor.click();
+    await editor.page.keyboard.type('{{memories}} {{working}}');
+    await history.fill('40');
+    await tip.filter({ hasText: catalog('dynamodb-memory-context')['sharesOver'].replace('__sum__', '110') }).waitFor();
+    await history.fill('');
+    await tip.waitFor({ state: 'hidden' });
+    assert.doesNotMatch((await history.getAttribute('class')) ?? '', /input-error/);
+    await codeEditor.click();
+    await editor.page.keyboard.press('Control+A');
+    await editor.page.keyboard.press('Backspace');
   });
 
   it("context: the system prompt is edited in Node-RED's code editor, and the model and the Ollama format are there", async () => {

@@ -9,6 +9,7 @@ import { replyPriming } from '../../lib/memory/context-builder';
 import { countTokens, contentText, type Encoding } from '../../lib/memory/tokens';
 import { parseContextRequest } from '../../lib/schemas/context-request';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
+import { parseAddWorkingRequest } from '../../lib/schemas/working-request';
 import { memoryTable, uniqueName, type MemoryTable } from '../support/memory-table';
 import { prng } from '../support/prng';
 
@@ -119,6 +120,30 @@ describe('context builder', () => {
       table.memory.context(parseContextRequest({ sessionId, payload: 'hi', tokenBudget: 100, shares: { history: 90, system: 30 } })),
       /more than 100%/,
     );
+  });
+
+  it('gives the history the rest unless it has a share of its own: the default shares fit any template', async () => {
+    const sessionId = uniqueName('s');
+    const userId = uniqueName('u');
+    await table.memory.store(parseStoreRequest({ sessionId, userId, role: 'user', payload: 'plan my trip to Porto' }));
+    await table.memory.working.add(parseAddWorkingRequest({ scope: 'session', sessionId, userId, text: 'the user cannot travel before Friday', capacity: 5 }));
+    const build = (template: string, shares?: Record<string, number>) =>
+      table.memory.context(parseContextRequest({ sessionId, userId, payload: 'trains?', tokenBudget: 1000, template, ...(shares ? { shares } : {}) }));
+    const both = 'You remember:\n{{memories}}\n\nScratchpad:\n{{working}}';
+    for (const [template, history] of [['Plan trips.', 50], ['{{memories}}', 40], ['{{working}}', 40], [both, 30]] as const) {
+      assert.equal((await build(template)).context.shares.history, history, template);
+    }
+    const { context } = await build(both);
+    assert.deepEqual(context.shares, { system: 15, preferences: 10, facts: 10, summary: 15, memories: 10, working: 10, history: 30 });
+    assert.equal(context.working.text, '- the user cannot travel before Friday');
+    assert.deepEqual(context.history.messages, [{ role: 'user', content: 'plan my trip to Porto' }]);
+    // A history share given is taken as it is: the old default of 40 is over the rest with both
+    // placeholders, and refused as before; without them it is what flows saved with it have.
+    await assert.rejects(build(both, { history: 40 }), /110%, more than 100%/);
+    assert.equal((await build('Plan trips.', { history: 40 })).context.shares.history, 40);
+    assert.equal((await build(both, { history: 5 })).context.shares.history, 5);
+    // Left to be the rest, it cannot make the others fit.
+    await assert.rejects(build('Plan trips.', { system: 60, summary: 40 }), /120%, more than 100%/);
   });
 
   it('fills preferences, facts and the summary, and the history starts after the summary', async () => {

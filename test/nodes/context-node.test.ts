@@ -11,6 +11,7 @@ import { ChatMemory } from '../../lib/memory/chat-memory';
 import { countTokens } from '../../lib/memory/tokens';
 import type { MemoryConfigNode } from '../../lib/node-red/memory-config';
 import { parseRememberRequest } from '../../lib/schemas/memory-request';
+import { parseAddWorkingRequest } from '../../lib/schemas/working-request';
 import { localConnection, uniqueName } from '../support/memory-table';
 import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 
@@ -123,6 +124,9 @@ const nodes = [
   { id: 'text', type: 'dynamodb-memory-context' as const, format: 'text', encoding: 'cl100k_base' },
   { id: 'stats', type: 'dynamodb-memory-context' as const, mode: 'stats' },
   { id: 'memories', type: 'dynamodb-memory-context' as const, template: 'What you remember:\n{{memories}}' },
+  // No shares at all, as a flow deployed through the admin API may be: history takes the rest.
+  { id: 'both', type: 'dynamodb-memory-context' as const, template: 'You remember:\n{{memories}}\n\nScratchpad:\n{{working}}' },
+  { id: 'both-history-40', type: 'dynamodb-memory-context' as const, template: '{{memories}}\n{{working}}', shareHistory: '40' },
   // As a flow saved before the memories share existed has it: five shares at 100, no shareMemories.
   { id: 'saved-before', type: 'dynamodb-memory-context' as const, shareSystem: '15', sharePreferences: '10', shareFacts: '10', shareSummary: '15', shareHistory: '50' },
 ];
@@ -292,6 +296,24 @@ describe('context node', () => {
     } finally {
       connection.client.destroy();
     }
+  });
+
+  it('builds with both {{memories}} and {{working}} and no shares set, the history taking the rest; a history share of its own over the rest is refused', async () => {
+    const sessionId = uniqueName('s');
+    const userId = uniqueName('u');
+    await sent(flow, 'store', { sessionId, userId, payload: 'plan my trip to Porto' });
+    const connection = localConnection();
+    try {
+      const memory = new ChatMemory({ documents: connection.documents, tableName: flow.tableName });
+      await memory.working.add(parseAddWorkingRequest({ scope: 'session', sessionId, userId, text: 'the user cannot travel before Friday', capacity: 5 }));
+    } finally {
+      connection.client.destroy();
+    }
+    const out = await sent(flow, 'both', { sessionId, userId, payload: 'trains to Porto?' });
+    const context = out['context'] as { shares: Record<string, number>; working: { text: string } };
+    assert.deepEqual(context.shares, { system: 15, preferences: 10, facts: 10, summary: 15, memories: 10, working: 10, history: 30 });
+    assert.equal(context.working.text, '- the user cannot travel before Friday');
+    assert.match((await flow.run('both-history-40', { sessionId, userId, payload: 'trains to Porto?' })).error ?? '', /110%, more than 100%/);
   });
 
   it('reports wrong input to Catch', async () => {
