@@ -288,7 +288,7 @@ describe('the editor in Chromium', function () {
 
   // ---- the dialogs' own checks and rows, on nodes dropped now without a connection ----------------
 
-  const more: Record<'context' | 'graph' | 'preference' | 'clear' | 'recall' | 'working', string> = { context: '', graph: '', preference: '', clear: '', recall: '', working: '' };
+  const more: Record<'context' | 'graph' | 'preference' | 'clear' | 'recall' | 'working' | 'extract', string> = { context: '', graph: '', preference: '', clear: '', recall: '', working: '', extract: '' };
 
   it('context: the five shares add up to more than 100 %: each share field turns red and a tip says the sum', async () => {
     // The export dialog of the step before is still open.
@@ -469,6 +469,40 @@ describe('the editor in Chromium', function () {
       capacity: '5',
       policy: 'lru',
       ttlSeconds: '600',
+    });
+  });
+
+  it('extract memories: three outputs with their labels, every and similar checked, the settings kept', async () => {
+    more.extract = await editor.dropFromPalette('dynamodb-memory-extract', 570, 460);
+    // Three ports, each labelled with what it sends (hover text comes from the catalog).
+    assert.equal(await editor.workspaceNode(more.extract).locator('.red-ui-flow-port-output').count(), 3);
+    const tray = await editor.openNode(more.extract);
+    const every = tray.locator('#node-input-every');
+    assert.equal(await every.inputValue(), '10');
+    await every.fill('51');
+    await every.press('Tab');
+    assert.match((await every.getAttribute('class')) ?? '', /input-error/, 'every 51: one extraction covers at most 50 messages');
+    await every.fill('4');
+    await every.press('Tab');
+    assert.doesNotMatch((await every.getAttribute('class')) ?? '', /input-error/);
+    const similar = tray.locator('#node-input-similar');
+    await similar.fill('x');
+    await similar.press('Tab');
+    assert.match((await similar.getAttribute('class')) ?? '', /input-error/, 'similar not a number');
+    await similar.fill('0');
+    await similar.press('Tab');
+    assert.doesNotMatch((await similar.getAttribute('class')) ?? '', /input-error/, 'similar 0: no memories shown');
+    await tray.locator('#node-input-scope').selectOption('session');
+    await tray.locator('#node-input-embeddings').selectOption('flow');
+    await tray.locator('#node-input-model').fill('gpt-4o-mini');
+    await editor.screenshot('extract-memories-dialog');
+    await editor.closeTray('node-dialog-ok');
+    assert.deepEqual(await editor.nodeSettings(more.extract, ['scope', 'every', 'similar', 'model', 'embeddings']), {
+      scope: 'session',
+      every: '4',
+      similar: '0',
+      model: 'gpt-4o-mini',
+      embeddings: 'flow',
     });
   });
 
