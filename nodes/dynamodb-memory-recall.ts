@@ -36,6 +36,8 @@ interface RecallDef extends MemoryNodeDef {
   mergeAbove: string;
   /** remember: flag a possible contradiction at least this similar (blank: never). */
   contradictionAbove: string;
+  /** remember: what a possible contradiction does, flag or supersede (msg.onContradiction wins). */
+  onContradiction: string;
 }
 
 type RecallMsg = NodeMessage & {
@@ -51,6 +53,7 @@ type RecallMsg = NodeMessage & {
   limit?: unknown;
   cursor?: unknown;
   recall?: unknown;
+  onContradiction?: unknown;
 };
 
 const isObject = (value: unknown): value is Record<string, unknown> => typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -106,6 +109,7 @@ export = function register(RED: NodeAPI): void {
               embedder: msg.embedder,
               mergeAbove: configured.mergeAbove,
               contradictionAbove: configured.contradictionAbove,
+              onContradiction: msg.onContradiction ?? def.onContradiction,
             }),
           );
           const { records: stored, contradicted } = await (await memories()).rememberForReview(request);
@@ -115,7 +119,7 @@ export = function register(RED: NodeAPI): void {
           const counts = { count: stored.length, merged, flagged: flagged.length };
           const status = merged + flagged.length === 0 ? RED._('dynamodb-memory-recall.status.remembered', counts) : RED._('dynamodb-memory-recall.status.tidied', counts);
           if (flagged.length === 0) return { status, outputs: [msg, null] };
-          // Output 2, for review: the records that may contradict others, and those others.
+          // Output 2, for review: the records that may contradict others (or superseded them), and those others.
           const review = RED.util.cloneMessage(msg);
           review.payload = { records: flagged, contradicted };
           return { status, outputs: [msg, review] };

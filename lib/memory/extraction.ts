@@ -36,24 +36,13 @@ import { batchGet } from './batch-get';
 import { builtInEmbedder, builtInEmbedding, parseEmbedding, type Embedding } from './embedding';
 import { iso } from './instants';
 import { itemBytes } from './item-size';
-import { assertFits, defaultImportance, type LongTermMemory } from './long-term-memory';
-import {
-  changeItem,
-  contentFromItem,
-  embedderFromKey,
-  recordFromItem,
-  recordItem,
-  scopeName,
-  vectorItem,
-  versionBump,
-  type MemoryRecord,
-  type RecordContent,
-  validAt,
-} from './memory-items';
+import { defaultImportance, type LongTermMemory } from './long-term-memory';
+import { embedderFromKey, scopeName, validAt, versionBump, type MemoryRecord, type RecordContent } from './memory-items';
 import { guardRefusal, memoryScope, writeGuard, type ScopeRequest } from './memory-scope';
 import { messagesAfter } from './message-history';
 import { nextItemUlid } from './message-ids';
 import type { MessageRecord } from './message-record';
+import { addedRecord, supersededRecord, type RecordWrite, type WriteContext } from './record-writes';
 import { backoff, maxRetries } from './retry';
 import { checkOwner, readAsOwner, sessionAccessAttributes } from './session-owner';
 import type { TableHandle } from './table-handle';
@@ -307,50 +296,19 @@ export class MemoryExtraction {
     let texts = 0;
     /** The next written text's vector: the flow's, in extractionTexts' order, else the built-in one. */
     const embed = (text: string): Embedding => vectors?.[texts++] ?? builtInEmbedding(text);
-    const tableName = this.table.tableName;
+    const writeContext: WriteContext = { tableName: this.table.tableName, nowMs, at, indexDimension };
     const actions: Item[] = [];
     const result = { added: [] as MemoryRecord[], updated: [] as Array<{ superseded: MemoryRecord; record: MemoryRecord }>, deleted: [] as MemoryRecord[], unchanged: 0 };
     let lastChange: string | undefined;
-    const audit = (change: Parameters<typeof changeItem>[2]) => {
-      lastChange = nextItemUlid(nowMs);
-      actions.push({ Put: { TableName: tableName, Item: changeItem(scope, lastChange, change) } });
+    const write = (written: RecordWrite): MemoryRecord => {
+      actions.push(...written.actions);
+      lastChange = written.changeUlid;
+      return written.record;
     };
-    const add = (content: RecordContent): MemoryRecord => {
-      const id = nextItemUlid(nowMs);
-      const record = recordItem(scope, id, content, { createdAt: at, updatedAt: at }, { accessCount: 0, version: 1 }, indexDimension);
-      assertFits(record);
-      actions.push(
-        { Put: { TableName: tableName, Item: record, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': attribute.partitionKey } } },
-        { Put: { TableName: tableName, Item: vectorItem(scope, id, content, at) } },
-      );
-      audit({ id, action: 'ADD', newText: content.text, version: 1, changedAt: at });
-      return recordFromItem(record, scopeName(scope));
-    };
-    /** The old record, valid until now: written again with its validTo, on the version read. */
-    const supersede = (item: Item, change: { action: 'UPDATE' | 'DELETE'; newText?: string }): MemoryRecord => {
-      const stored = recordFromItem(item, scopeName(scope));
-      const content = contentFromItem(item, { validTo: at });
-      const version = stored.version + 1;
-      const record = recordItem(scope, stored.id, content, { createdAt: stored.createdAt, updatedAt: stored.updatedAt }, {
-        accessCount: stored.accessCount,
-        ...(stored.lastAccessedAt ? { lastAccessedAt: stored.lastAccessedAt } : {}),
-        version,
-      }, indexDimension);
-      actions.push(
-        {
-          Put: {
-            TableName: tableName,
-            Item: record,
-            ConditionExpression: '#version = :version',
-            ExpressionAttributeNames: { '#version': 'version' },
-            ExpressionAttributeValues: { ':version': stored.version },
-          },
-        },
-        { Put: { TableName: tableName, Item: vectorItem(scope, stored.id, content, stored.updatedAt) } },
-      );
-      audit({ id: stored.id, action: change.action, oldText: stored.text, ...(change.newText !== undefined ? { newText: change.newText } : {}), version, changedAt: at });
-      return recordFromItem(record, scopeName(scope));
-    };
+    const add = (content: RecordContent): MemoryRecord => write(addedRecord(scope, nextItemUlid(nowMs), content, writeContext));
+    /** The old record, valid until now. */
+    const supersede = (item: Item, change: { action: 'UPDATE' | 'DELETE'; newText?: string }): MemoryRecord =>
+      write(supersededRecord(scope, item, { ...change, validTo: at }, writeContext));
     const expiry = expiresBy === undefined ? {} : { expiresAt: expiresBy };
     for (const operation of operations) {
       if (operation.op === 'NONE') {

@@ -23,9 +23,9 @@ import type {
   RememberRequest,
   UpdateMemoryRequest,
 } from '../schemas/memory-request';
+import { batchGet } from './batch-get';
 import { builtInEmbedder, builtInEmbedding, parseEmbedding, type Embedding } from './embedding';
 import { iso } from './instants';
-import { itemBytes, maxItemBytes } from './item-size';
 import {
   changeFromItem,
   changeItem,
@@ -46,6 +46,7 @@ import { guardedTransaction, guardRefusal, memoryScope, readScope, writeGuard, t
 import { ScopeVectorCache } from './memory-vectors';
 import { nextItemUlid } from './message-ids';
 import { pageCursor, queryPages } from './query-pages';
+import { addedRecord, assertFits, supersededRecord, type WriteContext } from './record-writes';
 import { backoff, maxRetries } from './retry';
 import type { TableHandle } from './table-handle';
 import { attribute, key, prefix, type MemoryScope } from './table-layout';
@@ -70,9 +71,10 @@ const similarCandidates = 5;
 /**
  * A record as remember hands it back. With mergeAbove or contradictionAbove set: `outcome` (added,
  * or merged into the record it is, `similarity` how near it was), and `contradicts`, the ids of the
- * records an added one may contradict.
+ * records an added one may contradict; with onContradiction 'supersede', `supersedes`, the same ids,
+ * ended in the transaction that added it.
  */
-export type RememberedRecord = MemoryRecord & { outcome?: 'added' | 'merged'; similarity?: number; contradicts?: string[] };
+export type RememberedRecord = MemoryRecord & { outcome?: 'added' | 'merged'; similarity?: number; contradicts?: string[]; supersedes?: string[] };
 
 export interface MemoryPage<T> {
   items: T[];
@@ -92,7 +94,8 @@ export class LongTermMemory {
   /**
    * Remembers each record (one transaction per 32), each with an ADD audit entry. With `mergeAbove`
    * or `contradictionAbove` (memory-tidy.ts), one record at a time: a near-duplicate of a valid
-   * record merges into it, a possible contradiction is added and names the records it may contradict.
+   * record merges into it, a possible contradiction is added and names the records it may contradict
+   * (and, with `onContradiction: 'supersede'`, ends them in the same transaction).
    */
   async remember(request: RememberRequest): Promise<RememberedRecord[]> {
     return (await this.rememberForReview(request)).records;
@@ -122,28 +125,17 @@ export class LongTermMemory {
     const scope = memoryScope(request);
     const [guard, index] = await Promise.all([writeGuard(this.table, request), this.index.state()]);
     const nowMs = this.table.now();
-    const at = iso(nowMs);
+    const context: WriteContext = { tableName: this.table.tableName, nowMs, at: iso(nowMs), indexDimension: index?.dimension };
     const prepared = records.map(({ record, embedding }) => ({ id: nextItemUlid(nowMs), content: this.content(record, guard, nowMs, embedding) }));
     const written: MemoryRecord[] = [];
     for (let start = 0; start < prepared.length; start += recordsPerTransaction) {
-      const batch = prepared.slice(start, start + recordsPerTransaction);
-      const items = batch.map(({ id, content }) => ({
-        record: recordItem(scope, id, content, { createdAt: at, updatedAt: at }, { accessCount: 0, version: 1 }, index?.dimension),
-        vector: vectorItem(scope, id, content, at),
-        change: changeItem(scope, nextItemUlid(nowMs), { id, action: 'ADD', newText: content.text, version: 1, changedAt: at }),
-      }));
-      for (const { record } of items) assertFits(record);
-      const lastChange = String(items[items.length - 1]!.change[attribute.sortKey]).slice(prefix.memoryChange.length);
+      const writes = prepared.slice(start, start + recordsPerTransaction).map(({ id, content }) => addedRecord(scope, id, content, context));
       await this.transact(request, [
         ...(guard.check ? [guard.check] : []),
-        ...items.flatMap(({ record, vector, change }) => [
-          { Put: { TableName: this.table.tableName, Item: record, ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': attribute.partitionKey } } },
-          { Put: { TableName: this.table.tableName, Item: vector } },
-          { Put: { TableName: this.table.tableName, Item: change } },
-        ]),
-        versionBump(this.table.tableName, scope, lastChange),
+        ...writes.flatMap((write) => write.actions),
+        versionBump(this.table.tableName, scope, writes[writes.length - 1]!.changeUlid),
       ]);
-      written.push(...items.map(({ record }) => recordFromItem(record, scopeName(scope))));
+      written.push(...writes.map((write) => write.record));
     }
     return written;
   }
@@ -167,10 +159,55 @@ export class LongTermMemory {
         if (merged) return { record: { ...merged, outcome: 'merged', similarity }, contradicted: [] };
         continue;
       }
-      const [added] = await this.add(request, [{ record, embedding }]);
       const ids = decision.contradicts.map((memory) => memory.id);
+      if (request.onContradiction === 'supersede' && ids.length > 0) {
+        const superseding = await this.addSuperseding(request, scope, record, embedding, decision.contradicts, attempt);
+        if (superseding) return { record: { ...superseding.record, outcome: 'added', contradicts: ids, supersedes: ids }, contradicted: superseding.ended };
+        continue;
+      }
+      const [added] = await this.add(request, [{ record, embedding }]);
       return { record: { ...added!, outcome: 'added', ...(ids.length > 0 ? { contradicts: ids } : {}) }, contradicted: decision.contradicts };
     }
+  }
+
+  /**
+   * A record added and the records it contradicts ended (validTo: its validFrom, else now), in one
+   * transaction: a failure writes neither. The new record names them in `metadata.supersedes`, as
+   * extraction's UPDATE does (one id; an array when it ends several). Undefined when another writer
+   * changed or ended one of them since the decision: the caller decides again.
+   */
+  private async addSuperseding(
+    request: RememberRequest,
+    scope: MemoryScope,
+    record: NewMemory,
+    embedding: Embedding,
+    contradicted: ScoredMemory[],
+    attempt: number,
+  ): Promise<{ record: MemoryRecord; ended: ScoredMemory[] } | undefined> {
+    const [guard, index, items] = await Promise.all([
+      writeGuard(this.table, request),
+      this.index.state(),
+      batchGet(this.table.documents, this.table.tableName, contradicted.map((memory) => key.memory(scope, memory.id)), { consistent: true }),
+    ]);
+    const read = new Map(items.map((item) => [String(item['id']), item]));
+    // Forgotten since the decision (the next one no longer finds it).
+    if (contradicted.some((memory) => !read.has(memory.id))) return undefined;
+    const nowMs = this.table.now();
+    const context: WriteContext = { tableName: this.table.tableName, nowMs, at: iso(nowMs), indexDimension: index?.dimension };
+    const content = this.content(record, guard, nowMs, embedding);
+    const ids = contradicted.map((memory) => memory.id);
+    const ended = contradicted.map((memory) =>
+      // On the version the decision saw: a record changed since fails the transaction.
+      supersededRecord(scope, { ...read.get(memory.id)!, version: memory.version }, { action: 'UPDATE', newText: record.text, validTo: content.validFrom ?? context.at }, context),
+    );
+    const added = addedRecord(scope, nextItemUlid(nowMs), { ...content, metadata: { ...content.metadata, supersedes: ids.length === 1 ? ids[0] : ids } }, context);
+    const applied = await this.transactOnVersion(request, guard, attempt, [
+      ...ended.flatMap((write) => write.actions),
+      ...added.actions,
+      versionBump(this.table.tableName, scope, added.changeUlid),
+    ]);
+    if (!applied) return undefined;
+    return { record: added.record, ended: ended.map((write, i) => ({ ...contradicted[i]!, ...write.record })) };
   }
 
   /**
@@ -461,10 +498,3 @@ function embeddingOf(given: unknown[] | undefined, field: string, embedder: stri
 function onVersion(version: number) {
   return { ConditionExpression: '#version = :version', ExpressionAttributeNames: { '#version': 'version' }, ExpressionAttributeValues: { ':version': version } };
 }
-
-/** Refuses a record item over DynamoDB's item size, naming the record. */
-export function assertFits(record: Item): void {
-  const bytes = itemBytes(record);
-  if (bytes > maxItemBytes) throw new MemoryInputError('input.memory-too-large', { id: String(record['id']), size: (bytes / 1024).toFixed(1) });
-}
-

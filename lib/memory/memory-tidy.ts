@@ -11,7 +11,7 @@
  *     transaction conditioned on the version read.
  *   - **contradiction** (same kind, `contradictionAbove` ≤ similarity < `mergeAbove`, and each text
  *     has a content word the other lacks, or only one is negated): stored as a new record, and the result names the records
- *     it may contradict. "I live in Lisbon" / "I live in Porto" (0.71) is one; "Ana is allergic to
+ *     it may contradict; with `onContradiction: 'supersede'` they end in the transaction that stores it. "I live in Lisbon" / "I live in Porto" (0.71) is one; "Ana is allergic to
  *     peanuts" / "… to peanuts and shellfish" (0.86) is not (the second only adds words), nor are
  *     texts of another kind.
  *

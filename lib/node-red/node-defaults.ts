@@ -113,6 +113,8 @@ export const nodeDefaults = {
     /** remember (memory-tidy.ts): blank turns each off; docs/long-term-memory.md has the measured similarities. */
     mergeAbove: { value: '0.9', validate: 'blankOrFraction' },
     contradictionAbove: { value: '0.6', validate: 'blankOrFraction' },
+    /** flag: names what a record may contradict; supersede: ends it in the same transaction. */
+    onContradiction: { value: 'flag', required: true },
   },
   'dynamodb-memory-working': {
     ...memoryNode,

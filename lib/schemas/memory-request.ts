@@ -11,6 +11,8 @@ import { parser, type FromSchema } from './validator';
 export const memoryOperations = ['remember', 'recall', 'get', 'update', 'forget', 'list', 'history'] as const;
 export type MemoryOperation = (typeof memoryOperations)[number];
 
+export const contradictionHandling = ['flag', 'supersede'] as const;
+
 export const memoryScopes = ['user', 'session', 'named'] as const;
 export type MemoryScopeKind = (typeof memoryScopes)[number];
 
@@ -83,6 +85,11 @@ export const rememberRequestSchema = {
      * (and below mergeAbove) while each text has content words the other lacks (memory-tidy.ts).
      */
     contradictionAbove: fraction,
+    /**
+     * What a possible contradiction does: `flag` (default) adds the record and names the ones it may
+     * contradict; `supersede` ends those (validTo) in the transaction that adds it.
+     */
+    onContradiction: { type: 'string', enum: contradictionHandling, errorText: 'input.one-of' },
   },
 } as const;
 

@@ -402,7 +402,10 @@ describe('the editor in Chromium', function () {
       namespace: await tray.locator('.memory-recall-named').isVisible(),
       recall: await tray.locator('#node-input-topK').isVisible(),
       weights: await tray.locator('#node-input-similarityWeight').isVisible(),
-      tidy: (await tray.locator('#node-input-mergeAbove').isVisible()) && (await tray.locator('#node-input-contradictionAbove').isVisible()),
+      tidy:
+        (await tray.locator('#node-input-mergeAbove').isVisible()) &&
+        (await tray.locator('#node-input-contradictionAbove').isVisible()) &&
+        (await tray.locator('#node-input-onContradiction').isVisible()),
     });
     assert.deepEqual(await shown(), { user: true, session: false, namespace: false, recall: true, weights: true, tidy: false }, 'recall, user');
     await tray.locator('#node-input-scope').selectOption('session');
@@ -416,6 +419,8 @@ describe('the editor in Chromium', function () {
     const merge = tray.locator('#node-input-mergeAbove');
     assert.equal(await merge.inputValue(), '0.9');
     assert.equal(await tray.locator('#node-input-contradictionAbove').inputValue(), '0.6');
+    assert.equal(await tray.locator('#node-input-onContradiction').inputValue(), 'flag');
+    await tray.locator('#node-input-onContradiction').selectOption('supersede');
     await merge.fill('1.5');
     await merge.press('Tab');
     assert.match((await merge.getAttribute('class')) ?? '', /input-error/, 'merge above 1.5');
@@ -429,13 +434,14 @@ describe('the editor in Chromium', function () {
     await namespace.press('Tab');
     assert.doesNotMatch((await namespace.getAttribute('class')) ?? '', /input-error/);
     await editor.closeTray('node-dialog-ok');
-    assert.deepEqual(await editor.nodeSettings(more.recall, ['operation', 'scope', 'namespace', 'topK', 'mergeAbove', 'contradictionAbove']), {
+    assert.deepEqual(await editor.nodeSettings(more.recall, ['operation', 'scope', 'namespace', 'topK', 'mergeAbove', 'contradictionAbove', 'onContradiction']), {
       operation: 'remember',
       scope: 'named',
       namespace: 'venue-facts',
       topK: '5',
       mergeAbove: '',
       contradictionAbove: '0.6',
+      onContradiction: 'supersede',
     });
   });
 

@@ -152,8 +152,10 @@ describe('example: concert chatbot', function () {
       const lisbon = byText.get('I live in Lisbon')!;
       const porto = byText.get('I live in Porto')!;
       assert.equal(lisbon.validTo, porto.validFrom);
+      // Ended by the remember that added Porto, in its transaction: Porto names it, its entry Porto's text.
+      assert.equal(porto.metadata['supersedes'], lisbon.id);
       const { items: changes } = await memory.memories.history({ scope: 'user', userId: eve, limit: 20 });
-      assert.deepEqual(changes.filter((c) => c.action !== 'ADD').map((c) => [c.action, c.id]), [['MERGE', band.id], ['UPDATE', lisbon.id]]);
+      assert.deepEqual(changes.filter((c) => c.action !== 'ADD').map((c) => [c.action, c.id, c.newText]), [['MERGE', band.id, 'favourite band is Snarky Puppy'], ['UPDATE', lisbon.id, 'I live in Porto']]);
       const recall = (validAt?: string) =>
         memory.memories.recall(parseRecallRequest({ scope: 'user', userId: eve, query: 'Where do I live?', kind: 'home', ...(validAt ? { validAt } : {}) }));
       assert.deepEqual((await recall()).memories.map((m) => m.text), ['I live in Porto']);

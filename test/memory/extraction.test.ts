@@ -2,9 +2,10 @@
 import assert from 'node:assert/strict';
 import Ajv from 'ajv';
 import { MemoryInputError } from '../../lib/errors/input-errors';
+import { ChatMemory } from '../../lib/memory/chat-memory';
 import { extractionOperations, type ExtractionDue } from '../../lib/memory/extraction';
 import { parseExtractionApplyRequest, parseExtractionDueRequest } from '../../lib/schemas/extraction-request';
-import { parseMemoryHistoryRequest, parseRecallRequest, parseRememberRequest } from '../../lib/schemas/memory-request';
+import { parseMemoryHistoryRequest, parseRecallRequest, parseRememberRequest, parseUpdateMemoryRequest } from '../../lib/schemas/memory-request';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
 import { memoryTable, scanMemoryItems, uniqueName, type MemoryTable } from '../support/memory-table';
 
@@ -205,6 +206,34 @@ describe('extraction loop core', () => {
     const again = await apply(request);
     assert.deepEqual(again, { applied: false, reason: 'already-applied', watermark: { covers: pending.watermark.to } });
     assert.deepEqual(await scanMemoryItems(table.tableName), scan);
+  });
+
+  it('an UPDATE of a record another writer changed after apply read it ends the record as it is then, not over it', async () => {
+    const { userId, sessionId, lisbon, pending } = await scenario();
+    // Between apply's read and its transaction, the flow raises the record's importance.
+    let interleaved = false;
+    const documents = table.connection.documents;
+    const proxied = new Proxy(documents, {
+      get: (target, name, receiver) =>
+        name === 'send'
+          ? async (command: { constructor: { name: string } }) => {
+              if (command.constructor.name === 'TransactWriteCommand' && !interleaved) {
+                interleaved = true;
+                await table.memory.memories.update(parseUpdateMemoryRequest({ scope: 'user', userId, id: lisbon.id, importance: 9 }));
+              }
+              return target.send(command as never);
+            }
+          : Reflect.get(target, name, receiver),
+    });
+    const other = new ChatMemory({ documents: proxied, tableName: table.tableName });
+    const result = await other.extraction.apply(
+      parseExtractionApplyRequest({ sessionId, userId, watermark: pending.watermark, answer: completion([{ op: 'UPDATE', id: lisbon.id, text: 'The user lives in Porto' }]) }),
+    );
+    assert.ok(interleaved && result.applied);
+    const [{ superseded, record }] = result.updated as [(typeof result.updated)[number]];
+    assert.deepEqual([superseded.version, superseded.importance, record.importance], [3, 9, 9], 'read again and applied on version 2');
+    const { items } = await table.memory.memories.history(parseMemoryHistoryRequest({ scope: 'user', userId, id: lisbon.id }));
+    assert.deepEqual(items.map((c) => [c.action, c.version]), [['UPDATE', 3], ['UPDATE', 2], ['ADD', 1]]);
   });
 
   it('applies two concurrent extractions of one watermark once', async () => {

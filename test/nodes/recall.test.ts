@@ -60,6 +60,31 @@ describe('memories node (dynamodb-memory-recall)', () => {
     assert.equal((listed['payload'] as Msg[]).length, 2, 'merged, not copied; the contradiction stored');
   });
 
+  it('supersedes what a remember contradicts with "On a contradiction: supersede", or msg.onContradiction; msg.onContradiction "flag" only flags', async () => {
+    const userId = uniqueName('u');
+    const lisbon = ((await remember(userId, { text: 'I live in Lisbon', kind: 'home' })) as { payload: Msg }).payload;
+    const flagged = await flow.runBoth('mem', { operation: 'remember', userId, payload: { text: 'I live in Braga', kind: 'home' } });
+    assert.equal((flagged.sent!['payload'] as Msg)['supersedes'], undefined, 'the default flags');
+    const braga = flagged.sent!['payload'] as Msg;
+    const moved = await flow.runBoth('mem', { operation: 'remember', userId, onContradiction: 'supersede', payload: { text: 'I live in Porto', kind: 'home' } });
+    const porto = moved.sent!['payload'] as Msg;
+    assert.deepEqual([...(porto['supersedes'] as string[])].sort(), [lisbon['id'], braga['id']].sort());
+    const { records, contradicted } = moved.second!['payload'] as { records: Msg[]; contradicted: Msg[] };
+    assert.deepEqual(records.map((r) => r['id']), [porto['id']], 'the review shows the supersession');
+    assert.ok(contradicted.every((r) => r['validTo'] === porto['createdAt']));
+    const recalled = await sent(flow, 'mem', { userId, payload: 'I live in', kind: 'home' });
+    assert.deepEqual((recalled['payload'] as Msg[]).map((r) => r['text']), ['I live in Porto']);
+
+    await unloadFlow();
+    flow = await loadMemoryFlow([{ id: 'mem', type: 'dynamodb-memory-recall', onContradiction: 'supersede' }]);
+    const other = uniqueName('u');
+    const faro = ((await remember(other, { text: 'I live in Faro', kind: 'home' })) as { payload: Msg }).payload;
+    const kept = ((await remember(other, { text: 'I live in Evora', kind: 'home' }, { onContradiction: 'flag' })) as { payload: Msg }).payload;
+    assert.deepEqual([kept['contradicts'], kept['supersedes']], [[faro['id']], undefined], 'msg.onContradiction wins over the node');
+    const ended = ((await remember(other, { text: 'I live in Porto', kind: 'home' })) as { payload: Msg }).payload;
+    assert.deepEqual([...(ended['supersedes'] as string[])].sort(), [faro['id'], kept['id']].sort(), 'the node setting');
+  });
+
   it('adds every record when both settings are blank', async () => {
     flow = await (async () => {
       await unloadFlow();
@@ -246,6 +271,7 @@ describe('memories node (dynamodb-memory-recall)', () => {
       ['a record with an unknown field', { operation: 'remember', userId: 'u', payload: { text: 'x', colour: 'red' } }, /colour/],
       ['a bad record id', { operation: 'get', userId: 'u', memoryId: 'nope' }, /memoryId|id: must be a memory record's id/],
       ['a k out of range', { userId: 'u', payload: 'x', k: 0 }, /k: must be a whole number from 1 to 100/],
+      ['an unknown msg.onContradiction', { operation: 'remember', userId: 'u', payload: 'x', onContradiction: 'replace' }, /onContradiction: must be one of "flag", "supersede"/],
     ];
     refusesBadInput(() => flow, 'mem', cases);
   });
