@@ -43,7 +43,7 @@ import {
 import { recall, type RecallResult, type ScoredMemory, type VectorIndexSearch } from './memory-recall';
 import { decide, mergedFields } from './memory-tidy';
 import { guardedTransaction, guardRefusal, memoryScope, readScope, writeGuard, type ScopeRequest, type WriteGuard } from './memory-scope';
-import { ScopeVectorCache } from './memory-vectors';
+import { ScopeVectorCache, type ScopeVersion } from './memory-vectors';
 import { nextItemUlid } from './message-ids';
 import { pageCursor, queryPages } from './query-pages';
 import { addedRecord, assertFits, supersededRecord, type WriteContext } from './record-writes';
@@ -152,7 +152,8 @@ export class LongTermMemory {
   ): Promise<{ record: RememberedRecord; contradicted: ScoredMemory[] }> {
     const scope = memoryScope(request);
     for (let attempt = 0; ; attempt++) {
-      const decision = decide(await this.similar(request, record, embedding), record, request);
+      const { memories: similar, version } = await this.similar(request, record, embedding);
+      const decision = decide(similar, record, request);
       if ('merge' in decision) {
         const { score: _score, similarity, ...into } = decision.merge;
         const merged = await this.merge(request, scope, into, record, attempt);
@@ -165,9 +166,23 @@ export class LongTermMemory {
         if (superseding) return { record: { ...superseding.record, outcome: 'added', contradicts: ids, supersedes: ids }, contradicted: superseding.ended };
         continue;
       }
-      const [added] = await this.add(request, [{ record, embedding }]);
-      return { record: { ...added!, outcome: 'added', ...(ids.length > 0 ? { contradicts: ids } : {}) }, contradicted: decision.contradicts };
+      const added = await this.addIfUnchanged(request, scope, record, embedding, version, attempt);
+      if (added) return { record: { ...added, outcome: 'added', ...(ids.length > 0 ? { contradicts: ids } : {}) }, contradicted: decision.contradicts };
     }
+  }
+
+  /**
+   * One record added on the condition that the scope's version is still the one its decision read:
+   * two remembers of one text into a scope that has neither both decide to add, and the second to
+   * commit fails here and decides again (merging into the first). Undefined when the scope changed.
+   */
+  private async addIfUnchanged(request: RememberRequest, scope: MemoryScope, record: NewMemory, embedding: Embedding, version: ScopeVersion, attempt: number): Promise<MemoryRecord | undefined> {
+    const [guard, index] = await Promise.all([writeGuard(this.table, request), this.index.state()]);
+    const nowMs = this.table.now();
+    const context: WriteContext = { tableName: this.table.tableName, nowMs, at: iso(nowMs), indexDimension: index?.dimension };
+    const added = addedRecord(scope, nextItemUlid(nowMs), this.content(record, guard, nowMs, embedding), context);
+    const applied = await this.transactOnVersion(request, guard, attempt, [...added.actions, versionBump(this.table.tableName, scope, added.changeUlid, version)]);
+    return applied ? added.record : undefined;
   }
 
   /**
@@ -215,7 +230,7 @@ export class LongTermMemory {
    * alone, on the exact path (strongly consistent, unlike a vector index), counting no access.
    * Records of other embedders are never candidates.
    */
-  private async similar(request: RememberRequest, record: NewMemory, embedding: Embedding): Promise<ScoredMemory[]> {
+  private async similar(request: RememberRequest, record: NewMemory, embedding: Embedding): Promise<{ memories: ScoredMemory[]; version: ScopeVersion }> {
     const lowest = Math.min(request.mergeAbove ?? 1, request.contradictionAbove ?? 1);
     // The scope is memoryScope's; recall reads only the request's filters and weights.
     const lookUp: RecallRequest = {
@@ -226,12 +241,15 @@ export class LongTermMemory {
       weights: { similarity: 1, recency: 0, importance: 0 },
       ...(record.kind !== undefined ? { kind: record.kind } : {}),
     };
+    const scope = memoryScope(request);
+    // Read here, so the decision's version is known: recall scores exactly these vectors.
+    const read = await this.vectors.read(this.table, scope);
     try {
-      const { memories } = await recall({ ...this.table, vectors: this.vectors }, memoryScope(request), lookUp, embedding, { countAccess: false });
-      return memories;
+      const { memories } = await recall({ ...this.table, vectors: { read: async () => read } }, scope, lookUp, embedding, { countAccess: false });
+      return { memories, version: read.version };
     } catch (error) {
       // The scope holds vectors of other embedders only: nothing to merge with.
-      if (error instanceof MemoryInputError && error.text === 'input.embedder-mismatch') return [];
+      if (error instanceof MemoryInputError && error.text === 'input.embedder-mismatch') return { memories: [], version: read.version };
       throw error;
     }
   }

@@ -5,6 +5,7 @@
 import { randomUUID } from 'node:crypto';
 import { encodeCompact, quantize } from './compact-vector';
 import { float32Numbers, type Embedding, type EmbedderId } from './embedding';
+import type { ScopeVersion } from './memory-vectors';
 import { attribute, key, type MemoryScope } from './table-layout';
 
 type Item = Record<string, unknown>;
@@ -157,14 +158,23 @@ export function changeItem(scope: MemoryScope, ulid: string, change: MemoryChang
  * Its `epoch` is set when the item is made: a scope erased (forget-user, clear) and written again
  * counts from 1 again, and the epoch tells that count from the old one.
  */
-export function versionBump(tableName: string, scope: MemoryScope, changeUlid?: string) {
+export function versionBump(tableName: string, scope: MemoryScope, changeUlid?: string, expected?: ScopeVersion) {
+  // Only when nothing in the scope changed since `expected` was read (none yet: still none).
+  const condition =
+    expected === undefined
+      ? {}
+      : expected.version === 0
+        ? { ConditionExpression: 'attribute_not_exists(#version)' }
+        : { ConditionExpression: '#version = :expectedVersion AND #epoch = :expectedEpoch' };
+  const expectedValues = expected === undefined || expected.version === 0 ? {} : { ':expectedVersion': expected.version, ':expectedEpoch': expected.epoch };
   return {
     Update: {
       TableName: tableName,
       Key: key.memoryVersion(scope),
       UpdateExpression: `ADD #version :one SET #kind = :kind, #epoch = if_not_exists(#epoch, :epoch)${changeUlid === undefined ? '' : ', #lastChange = :ulid'}`,
       ExpressionAttributeNames: { '#version': 'version', '#kind': 'kind', '#epoch': 'epoch', ...(changeUlid === undefined ? {} : { '#lastChange': 'lastChange' }) },
-      ExpressionAttributeValues: { ':one': 1, ':kind': 'memory-version', ':epoch': randomUUID(), ...(changeUlid === undefined ? {} : { ':ulid': changeUlid }) },
+      ExpressionAttributeValues: { ':one': 1, ':kind': 'memory-version', ':epoch': randomUUID(), ...(changeUlid === undefined ? {} : { ':ulid': changeUlid }), ...expectedValues },
+      ...condition,
     },
   };
 }

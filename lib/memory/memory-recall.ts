@@ -67,7 +67,7 @@ export interface RecallResult {
 export type VectorIndexSearch = (query: { partition: string; embedder: string; vector: number[]; topK: number }) => Promise<Array<{ id: string; similarity: number }>>;
 
 export interface RecallContext extends TableHandle {
-  vectors: ScopeVectorCache;
+  vectors: Pick<ScopeVectorCache, 'read'>;
   /** The table's vector index when it can be searched now, for queries of its dimension (none: exact only). */
   vectorIndex?: { dimension: number; search: VectorIndexSearch };
 }

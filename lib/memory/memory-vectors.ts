@@ -65,7 +65,12 @@ export interface VectorRead {
   vectors: ScopeVector[];
   /** How the vectors were had: from the cache, a delta of changed records, or the whole scope. */
   read: 'cached' | 'delta' | 'full';
+  /** The scope's version they are of: a write conditioned on it fails once anything changed since. */
+  version: ScopeVersion;
 }
+
+/** A scope's version item as read: its life (epoch; none yet: '') and count (none yet: 0). */
+export type ScopeVersion = Pick<VersionState, 'epoch' | 'version'>;
 
 export function vectorFromItem(item: Item): ScopeVector {
   const compact = decodeCompact(item['vec8'] as Uint8Array);
@@ -119,7 +124,7 @@ export class ScopeVectorCache {
     this.scopes.delete(cacheKey);
     this.scopes.set(cacheKey, scope);
     if (this.scopes.size > maxScopes) this.scopes.delete(this.scopes.keys().next().value!);
-    return { vectors: [...scope.vectors.values()], read };
+    return { vectors: [...scope.vectors.values()], read, version: { epoch: scope.epoch, version: scope.version } };
   }
 }
 

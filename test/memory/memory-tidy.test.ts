@@ -80,6 +80,19 @@ describe('long-term memory: merging near-duplicates and flagging contradictions'
     assert.equal(items.filter((c) => c.action === 'MERGE').length, 6);
   });
 
+  it('concurrent first remembers of one text into a scope that has none leave one record, the others merged into it', async function () {
+    this.timeout(60_000);
+    const userId = uniqueName('u');
+    // Each remember through its own cache, as separate Node-RED processes: all decide "add" at once.
+    const caches = Array.from({ length: 6 }, () => new ChatMemory({ documents: table.connection.documents, tableName: table.tableName }));
+    const results = await Promise.all(caches.map((memory, i) => remember(userId, [{ text: 'Ana plays the tenor saxophone', kind: 'fact', sourceMessageIds: [`m${i}`] }], tidy, memory)));
+    const stored = await records(`USER#${userId}`);
+    assert.equal(stored.length, 1, 'no copies');
+    assert.equal(results.filter(([r]) => r!.outcome === 'added').length, 1);
+    assert.ok(results.every(([r]) => r!.id === stored[0]!['id']));
+    assert.deepEqual([...(stored[0]!['sourceMessageIds'] as string[])].sort(), ['m0', 'm1', 'm2', 'm3', 'm4', 'm5']);
+  });
+
   it('stores a possible contradiction and names the record it may contradict; supersession keeps the old one answerable as of before', async () => {
     const userId = uniqueName('u');
     const [lisbon] = await remember(userId, [{ text: 'I live in Lisbon', kind: 'home' }]);
