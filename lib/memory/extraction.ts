@@ -146,9 +146,15 @@ export class MemoryExtraction {
         ? []
         : await (async () => {
             const given = request.embedding === undefined ? {} : { embedding: request.embedding, ...(request.embedder !== undefined ? { embedder: request.embedder } : {}) };
-            const result = await this.memories.recall({ ...scopeRequest, query, k, ...given });
-            await result.accessRecorded;
-            const shown: MemoryRecord[] = result.memories;
+            const shown: MemoryRecord[] = await this.memories.recall({ ...scopeRequest, query, k, ...given }).then(
+              async (result) => (await result.accessRecorded, result.memories),
+              // Records of another embedder only (written before the flow chose its own): none is
+              // similar by this one's vectors, and the newest are shown below.
+              (error: unknown) => {
+                if (error instanceof MemoryInputError && error.text === 'input.embedder-mismatch') return [];
+                throw error;
+              },
+            );
             // A memory the new messages change may share no words with them ("I moved to Porto" and
             // "lives in Lisbon"): with room left, the model also sees the newest others valid now.
             if (shown.length < k) {

@@ -97,13 +97,16 @@ describe('extract node (dynamodb-memory-extract)', () => {
     await store('My dog is called Rex.');
     const refused = await flow.runOutputs('extract-flow', { sessionId, userId });
     assert.match(refused.error ?? '', /msg\.embedder/);
+    // A memory from before the flow chose its embedder: not comparable, still shown to the model.
+    await sent(flow, 'memories', { userId, operation: 'remember', payload: 'The user has a cat called Tom' });
     const due = (await flow.runOutputs('extract-flow', { sessionId, userId, embedder: 'embed-test', embedding: vector(1) })).outputs[0]!;
     assert.equal((due['extraction'] as Msg)['embedder'], 'embed-test');
+    assert.deepEqual(((due['extraction'] as Msg)['memories'] as Msg[]).map((m) => m['text']), ['The user has a cat called Tom']);
     const answered = await flow.runOutputs('extract-flow', { ...due, payload: completion({ operations: [{ op: 'ADD', text: 'The user has a dog called Rex', kind: null, importance: null }, { op: 'NONE' }] }) });
     assert.equal(answered.outputs[0], undefined);
     const toEmbed = answered.outputs[1]!;
     assert.deepEqual(toEmbed['payload'], { model: 'embed-test', input: ['The user has a dog called Rex'] });
-    assert.deepEqual(await memories(), [], 'nothing is applied before the vectors come back');
+    assert.deepEqual(await memories(), ['The user has a cat called Tom'], 'nothing is applied before the vectors come back');
 
     // A wrong number of vectors is refused, and nothing is applied.
     const twice = await flow.runOutputs('extract-flow', { ...toEmbed, payload: { object: 'list', data: [{ index: 0, embedding: vector(2) }, { index: 1, embedding: vector(3) }] } });
