@@ -35,6 +35,22 @@ const memoryNodeModules = [
 
 export type Msg = Record<string, unknown>;
 
+/** Listens on a helper node of the flow for the msgs `match` accepts; returns what stops listening. */
+function listen(helperId: string, match: (m: Msg) => boolean, then: (m: Msg) => void): () => void {
+  const node = helper.getNode(helperId);
+  const listener = (m: Msg) => {
+    if (match(m)) then(m);
+  };
+  node.on('input', listener);
+  return () => node.removeListener('input', listener);
+}
+
+const errorOf = (caught: Msg) => caught['error'] as { message: string; source: { id: string } };
+/** Catch's msg for the error `nodeId` reported for the msg `msgid`. */
+const caughtFrom = (nodeId: string, msgid: unknown, caught: Msg) => caught['_msgid'] === msgid && errorOf(caught).source.id === nodeId;
+/** Complete's msg for the msg `msgid` that `nodeId` finished with done(). */
+const completedBy = (nodeId: string, msgid: unknown, m: Msg) => m['_msgid'] === msgid && (m['complete'] as { source: { id: string } }).source.id === nodeId;
+
 /** The helper nodes each memory node's outputs are wired to (three: the most any memory node has). */
 const outputIds = (nodeId: string) => [`${nodeId}-out`, `${nodeId}-out2`, `${nodeId}-out3`];
 
@@ -120,66 +136,41 @@ export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {
     node: (id) => helper.getNode(id),
     lastStatus: (id) => statuses.get(id),
     async runBoth(nodeId, msg) {
-      const second = helper.getNode(`${nodeId}-out2`);
-      const completed = helper.getNode('completed');
       let got: Msg | undefined;
       let msgid: unknown;
       let finished!: () => void;
       const done = new Promise<void>((resolve) => (finished = resolve));
-      const onSecond = (m: Msg) => {
-        if (msgid !== undefined && m['_msgid'] === msgid) got = m;
-      };
       // The node calls done() after its sends, and the runtime queues the Complete node's msg
       // behind them: once it arrives, everything the node sent for this msg has been delivered,
       // however long the node took between its sends.
-      const onCompleted = (m: Msg) => {
-        if (m['_msgid'] === msgid && (m['complete'] as { source: { id: string } }).source.id === nodeId) finished();
-      };
-      second.on('input', onSecond);
-      completed.on('input', onCompleted);
+      const stops = [
+        listen(`${nodeId}-out2`, (m) => msgid !== undefined && m['_msgid'] === msgid, (m) => (got = m)),
+        listen('completed', (m) => completedBy(nodeId, msgid, m), finished),
+      ];
       try {
         const outcome = await flowApi.run(nodeId, msg, (id: string) => (msgid = id));
         if (outcome.error === undefined) await done;
         return { ...outcome, ...(got ? { second: got } : {}) };
       } finally {
-        second.removeListener('input', onSecond);
-        completed.removeListener('input', onCompleted);
+        for (const stop of stops) stop();
       }
     },
     async runOutputs(nodeId, msg) {
       const msgid = randomUUID();
       const outputs: Array<Msg | undefined> = [];
-      const listeners = outputIds(nodeId).map((id, index) => {
-        const listener = (m: Msg) => {
-          if (m['_msgid'] === msgid) outputs[index] = m;
-        };
-        helper.getNode(id).on('input', listener);
-        return () => helper.getNode(id).removeListener('input', listener);
-      });
-      const finished = new Promise<string | undefined>((resolve) => {
-        const completed = helper.getNode('completed');
-        const caught = helper.getNode('caught');
-        const onCompleted = (m: Msg) => {
-          if (m['_msgid'] === msgid && (m['complete'] as { source: { id: string } }).source.id === nodeId) end(undefined);
-        };
-        const onCaught = (c: Msg) => {
-          const error = c['error'] as { message: string; source: { id: string } };
-          if (c['_msgid'] === msgid && error.source.id === nodeId) end(error.message);
-        };
-        const end = (error: string | undefined) => {
-          completed.removeListener('input', onCompleted);
-          caught.removeListener('input', onCaught);
-          resolve(error);
-        };
-        completed.on('input', onCompleted);
-        caught.on('input', onCaught);
-      });
+      let finish!: (error: string | undefined) => void;
+      const finished = new Promise<string | undefined>((resolve) => (finish = resolve));
+      const stops = [
+        ...outputIds(nodeId).map((id, index) => listen(id, (m) => m['_msgid'] === msgid, (m) => (outputs[index] = m))),
+        listen('completed', (m) => completedBy(nodeId, msgid, m), () => finish(undefined)),
+        listen('caught', (c) => caughtFrom(nodeId, msgid, c), (c) => finish(errorOf(c).message)),
+      ];
       helper.getNode(nodeId).receive({ ...msg, _msgid: msgid });
       try {
         const error = await finished;
         return { outputs: outputIds(nodeId).map((_, index) => outputs[index]), ...(error !== undefined ? { error } : {}) };
       } finally {
-        for (const remove of listeners) remove();
+        for (const stop of stops) stop();
       }
     },
     run(nodeId: string, msg: Msg, onId?: (id: string) => void) {
@@ -188,22 +179,14 @@ export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {
       const msgid = randomUUID();
       onId?.(msgid);
       return new Promise<Outcome>((resolve) => {
-        const out = helper.getNode(`${nodeId}-out`);
-        const caught = helper.getNode('caught');
-        const onSent = (sent: Msg) => {
-          if (sent['_msgid'] === msgid) finish({ sent });
-        };
-        const onCaught = (c: Msg) => {
-          const error = c['error'] as { message: string; source: { id: string } };
-          if (c['_msgid'] === msgid && error.source.id === nodeId) finish({ error: error.message, caught: c });
-        };
         const finish = (outcome: Outcome) => {
-          out.removeListener('input', onSent);
-          caught.removeListener('input', onCaught);
+          for (const stop of stops) stop();
           resolve(outcome);
         };
-        out.on('input', onSent);
-        caught.on('input', onCaught);
+        const stops = [
+          listen(`${nodeId}-out`, (m) => m['_msgid'] === msgid, (sent) => finish({ sent })),
+          listen('caught', (c) => caughtFrom(nodeId, msgid, c), (c) => finish({ error: errorOf(c).message, caught: c })),
+        ];
         helper.getNode(nodeId).receive({ ...msg, _msgid: msgid });
       });
     },
