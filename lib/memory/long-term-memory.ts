@@ -485,7 +485,8 @@ export class LongTermMemory {
       ExpressionAttributeValues: { ':pk': partition, ':prefix': sortPrefix },
       ScanIndexForward: false,
       ConsistentRead: true,
-      Limit: limit,
+      // One more than a page: whether there is a next page, so the last one carries no cursor.
+      Limit: limit + 1,
       ...(request.cursor === undefined ? {} : { ExclusiveStartKey: pageCursor.decode(request.cursor, { [attribute.partitionKey]: partition }, variable) }),
     });
     let more = false;
