@@ -157,8 +157,8 @@ export const exportedExtractionWatermarkSchema = {
     /** The ULID of the newest message extracted; an import never moves a table's watermark back. */
     covers: field.ulid,
     extractedAt: time,
-    /** The scope the memories went to. */
-    scope: { type: 'string', enum: ['user', 'session', 'named'], errorText: 'input.one-of' },
+    /** The scope the memories went to (an extraction writes into the user's or the session's). */
+    scope: { type: 'string', enum: ['user', 'session'], errorText: 'input.one-of' },
     expiresAt,
   },
   errorText: 'input.object',
