@@ -7,7 +7,7 @@
 import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { MemoryInputError } from '../errors/input-errors';
 import type { MemoryScopeKind } from '../schemas/memory-request';
-import { graceDays } from './session-expiry';
+import { partitionExpiresBy } from './session-expiry';
 import { checkOwner, readAsOwner, readAsUser, sessionAccessAttributes } from './session-owner';
 import type { TableHandle } from './table-handle';
 import { attribute, key, type MemoryScope } from './table-layout';
@@ -77,6 +77,7 @@ export async function writeGuard(table: TableHandle, request: ScopeRequest): Pro
   if (Item === undefined) throw new MemoryInputError('input.memory-session-missing', { sessionId });
   checkOwner(Item, sessionId, request.userId);
   const sessionExpiry = Item[attribute.expiresAt];
+  const expiresBy = partitionExpiresBy(sessionExpiry === undefined ? undefined : Number(sessionExpiry));
   return {
     check: {
       ConditionCheck: {
@@ -86,7 +87,7 @@ export async function writeGuard(table: TableHandle, request: ScopeRequest): Pro
         ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#forgetting': 'forgetting' },
       },
     },
-    ...(sessionExpiry === undefined ? {} : { expiresBy: Number(sessionExpiry) - graceDays * 86400 }),
+    ...(expiresBy === undefined ? {} : { expiresBy }),
   };
 }
 

@@ -41,6 +41,15 @@ export function sessionExpiresAt(messageExpiresAt: number | undefined): number |
   return messageExpiresAt === undefined ? undefined : messageExpiresAt + graceDays * 86400;
 }
 
+/**
+ * The latest a record in a session's partition (its memory, working memory, watermark) may expire,
+ * for a session item expiring at `sessionItemExpiresAt`: by its messages' time, before the session item
+ * through which forget-user finds the partition.
+ */
+export function partitionExpiresBy(sessionItemExpiresAt: number | undefined): number | undefined {
+  return sessionItemExpiresAt === undefined ? undefined : sessionItemExpiresAt - graceDays * 86400;
+}
+
 /** The mode that fits a stored expiry (undefined: the item has none, so it never expires). */
 export function modeFor(stored: number | undefined, target: number): ExpiryMode {
   return stored === undefined || stored > target ? 'keep' : 'raise';

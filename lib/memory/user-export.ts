@@ -1,19 +1,23 @@
 /**
  * Export (right of access): everything the pack keeps about a user, as JSON parts of the format in
- * ../schemas/user-export.ts (docs/export-format.md). Parts come one at a time from an async
+ * ../schemas/transfer-request.ts (docs/export-format.md). Parts come one at a time from an async
  * generator, each read from the table only when the caller asks for it, so a user of any size is
  * exported in bounded memory.
  *
  * What belongs to a user is listed once, in `userSections`: the user marker, the sessions the user
- * index lists under the user, the partition `USER#<userId>` (preferences and their history, the
- * user's long-term memory and its history) and `GRAPH#USER#<userId>` (the user's graph): the same
- * places forget-user deletes (erasure.ts). A kind of data a later change adds is one more section there (and one more record schema and
- * import step). Expired items (ttl-filter.ts) are left out: to every read of the pack they are gone.
+ * index lists under the user (with what their partitions hold: messages, summary, the session's own
+ * memory and working memory, its extraction watermark; `sessionEntries`), the partition
+ * `USER#<userId>` (preferences and their history, the user's long-term memory and its history) and
+ * `GRAPH#USER#<userId>` (the user's graph): the same places forget-user deletes (erasure.ts). A kind
+ * of data a later change adds is one more section there, or one more list of `sessionEntries` for
+ * a session's partition (and one more record schema and import step). Expired items
+ * (ttl-filter.ts) are left out: to every read of the pack they are gone.
  */
 import { GetCommand } from '@aws-sdk/lib-dynamodb';
 import type {
   ExportedEdge,
   ExportedEntity,
+  ExportedExtractionWatermark,
   ExportedMemory,
   ExportedMemoryChange,
   ExportedMessage,
@@ -21,6 +25,8 @@ import type {
   ExportedPreferenceChange,
   ExportedSession,
   ExportedSummary,
+  ExportedWorkingEntry,
+  ExportedWorkingStep,
   ExportPart,
   ExportRequest,
 } from '../schemas/transfer-request';
@@ -39,15 +45,21 @@ import { userSessionsQuery } from './user-sessions';
 export const defaultPartLimits = { partRecords: 1000, partBytes: 1024 * 1024 };
 
 type Item = Record<string, unknown>;
-type SessionHeader = Omit<ExportedSession, 'messages' | 'summary'>;
+/** A session piece's lists (one record each), and its fields that hold one record. */
+type SessionList = 'messages' | 'memories' | 'memoryChanges' | 'workingEntries' | 'workingSteps';
+type SessionSingle = 'summary' | 'extractionWatermark';
+type SessionHeader = Omit<ExportedSession, SessionList | SessionSingle>;
+type SessionRecord = ExportedMessage | ExportedMemory | ExportedMemoryChange | ExportedWorkingEntry | ExportedWorkingStep | ExportedSummary | ExportedExtractionWatermark;
 type ListSection = 'preferences' | 'preferenceChanges' | 'entities' | 'edges' | 'memories' | 'memoryChanges';
 type ListRecord = ExportedPreference | ExportedPreferenceChange | ExportedEntity | ExportedEdge | ExportedMemory | ExportedMemoryChange;
 
-/** One record on its way into a part. */
+/** One record on its way into a part; a session's without `field` is the bare session. */
 type Entry =
   | { section: 'user'; record: { createdAt: string } }
-  | { section: 'sessions'; session: SessionHeader; message?: ExportedMessage; summary?: ExportedSummary }
+  | { section: 'sessions'; session: SessionHeader; field?: SessionList | SessionSingle; record?: SessionRecord }
   | { section: ListSection; record: ListRecord };
+
+const sessionLists: ReadonlySet<string> = new Set<SessionList>(['messages', 'memories', 'memoryChanges', 'workingEntries', 'workingSteps']);
 
 /** The attributes of `item` named in `fields` that it has, in that order. */
 function pick<T>(item: Item, fields: readonly string[]): T {
@@ -59,6 +71,9 @@ function pick<T>(item: Item, fields: readonly string[]): T {
 const messageFields = ['messageId', 'role', 'content', 'metadata', 'name', 'tool_calls', 'tool_call_id', 'createdAt', 'expiresAt'] as const;
 const summaryFields = ['summary', 'covers', 'coversMessageId', 'coversCreatedAt', 'updatedAt', 'expiresAt'] as const;
 const sessionFields = ['sessionId', 'createdAt', 'lastActivityAt', 'expiresAt'] as const;
+const workingEntryFields = ['id', 'text', 'importance', 'metadata', 'createdAt', 'lastAccessedAt', 'lastUse', 'accessCount', 'expiresAt'] as const;
+const workingStepFields = ['id', 'text', 'metadata', 'createdAt', 'expiresAt'] as const;
+const watermarkFields = ['covers', 'extractedAt', 'scope', 'expiresAt'] as const;
 
 /** The items of one partition whose sort keys begin with `skPrefix`, live ones only, in sort-key order. */
 async function* partitionItems(table: TableHandle, pk: string, skPrefix: string, nowMs: number): AsyncGenerator<Item> {
@@ -88,22 +103,58 @@ async function getItem(table: TableHandle, itemKey: Item): Promise<Item | undefi
 }
 
 /**
- * One session: its messages oldest first, then its summary. A session counts as the user's when
- * its item still names the user (the index is eventually consistent); one whose item has expired
- * is still exported while some of its messages are live, as history still reads them.
+ * One session: its messages oldest first, its summary, its own memory records and their history,
+ * its working memory (entries, then steps) and its extraction watermark. A session counts as the
+ * user's when its item still names the user (the index is eventually consistent); one whose item
+ * has expired is still exported while some of its records are live, as history still reads them.
  */
 async function* sessionEntries(table: TableHandle, userId: string, sessionId: string, nowMs: number): AsyncGenerator<Entry> {
-  const [item, summaryItem] = await Promise.all([getItem(table, key.session(sessionId)), getItem(table, key.summary(sessionId))]);
+  const [item, summaryItem, watermarkItem] = await Promise.all(
+    [key.session(sessionId), key.summary(sessionId), key.extractionWatermark(sessionId)].map((itemKey) => getItem(table, itemKey)),
+  );
   if (item === undefined || item['userId'] !== userId) return;
   const session = pick<SessionHeader>(item, sessionFields);
+  const partition = key.sessionPartition(sessionId);
   let any = false;
-  for await (const message of partitionItems(table, key.sessionPartition(sessionId), prefix.message, nowMs)) {
+  const list = async function* (field: SessionList, skPrefix: string, record: (item: Item) => SessionRecord): AsyncGenerator<Entry> {
+    for await (const listed of partitionItems(table, partition, skPrefix, nowMs)) {
+      any = true;
+      yield { section: 'sessions', session, field, record: record(listed) };
+    }
+  };
+  yield* list('messages', prefix.message, (message) => ({ ulid: messageUlid(message), ...pick<Omit<ExportedMessage, 'ulid'>>(message, messageFields) }));
+  if (summaryItem !== undefined && isSessionLive(summaryItem, nowMs)) {
     any = true;
-    yield { section: 'sessions', session, message: { ulid: messageUlid(message), ...pick<Omit<ExportedMessage, 'ulid'>>(message, messageFields) } };
+    yield { section: 'sessions', session, field: 'summary', record: pick<ExportedSummary>(summaryItem, summaryFields) };
   }
-  const summary = summaryItem !== undefined && isSessionLive(summaryItem, nowMs) ? pick<ExportedSummary>(summaryItem, summaryFields) : undefined;
-  if (summary) yield { section: 'sessions', session, summary };
-  else if (!any && isSessionLive(item, nowMs)) yield { section: 'sessions', session };
+  yield* list('memories', prefix.memory, exportedMemory);
+  yield* list('memoryChanges', prefix.memoryChange, exportedMemoryChange);
+  yield* list('workingEntries', prefix.workingEntry, (entry) => pick<ExportedWorkingEntry>(entry, workingEntryFields));
+  yield* list('workingSteps', prefix.workingStep, (step) => pick<ExportedWorkingStep>(step, workingStepFields));
+  if (watermarkItem !== undefined && isLive(watermarkItem, nowMs)) {
+    any = true;
+    yield { section: 'sessions', session, field: 'extractionWatermark', record: pick<ExportedExtractionWatermark>(watermarkItem, watermarkFields) };
+  }
+  if (!any && isSessionLive(item, nowMs)) yield { section: 'sessions', session };
+}
+
+/** A memory record of any scope: its record item holds all it is (the vector item and the scope's version are derived). */
+function exportedMemory(item: Item): ExportedMemory {
+  return {
+    ...pick<Omit<ExportedMemory, 'embedder' | 'dimension' | 'vector' | 'kind'>>(item, [
+      'id', 'text', 'importance', 'metadata', 'sourceMessageIds', 'createdAt', 'updatedAt', 'lastAccessedAt', 'accessCount', 'validFrom', 'validTo', 'expiresAt', 'version',
+    ]),
+    ...(item['memoryKind'] !== undefined ? { kind: String(item['memoryKind']) } : {}),
+    ...embedderFromKey(item['embedder']),
+    vector: Buffer.from(item['vec32'] as Uint8Array).toString('base64'),
+  };
+}
+
+function exportedMemoryChange(item: Item): ExportedMemoryChange {
+  return {
+    ulid: String(item[attribute.sortKey]).slice(prefix.memoryChange.length),
+    ...pick<Omit<ExportedMemoryChange, 'ulid'>>(item, ['recordId', 'action', 'oldText', 'newText', 'version', 'changedAt']),
+  };
 }
 
 /** A section of the user's data that is a plain list of one partition's items of one kind. */
@@ -143,19 +194,8 @@ const userSections: Array<(table: TableHandle, userId: string, nowMs: number) =>
   // The out item holds the edge; the in item is its mirror, derived again on import.
   listSection('edges', userGraph, prefix.edgeOut, (item) =>
     pick<ExportedEdge>(item, ['source', 'relation', 'target', 'properties', 'validFrom', 'validTo', 'createdAt', 'expiresAt'])),
-  // The record holds all a memory is; its vector item and the scope's version are derived again on import.
-  listSection('memories', key.userPartition, prefix.memory, (item) => ({
-    ...pick<Omit<ExportedMemory, 'embedder' | 'dimension' | 'vector' | 'kind'>>(item, [
-      'id', 'text', 'importance', 'metadata', 'sourceMessageIds', 'createdAt', 'updatedAt', 'lastAccessedAt', 'accessCount', 'validFrom', 'validTo', 'expiresAt', 'version',
-    ]),
-    ...(item['memoryKind'] !== undefined ? { kind: String(item['memoryKind']) } : {}),
-    ...embedderFromKey(item['embedder']),
-    vector: Buffer.from(item['vec32'] as Uint8Array).toString('base64'),
-  })),
-  listSection('memoryChanges', key.userPartition, prefix.memoryChange, (item) => ({
-    ulid: String(item[attribute.sortKey]).slice(prefix.memoryChange.length),
-    ...pick<Omit<ExportedMemoryChange, 'ulid'>>(item, ['recordId', 'action', 'oldText', 'newText', 'version', 'changedAt']),
-  })),
+  listSection('memories', key.userPartition, prefix.memory, exportedMemory),
+  listSection('memoryChanges', key.userPartition, prefix.memoryChange, exportedMemoryChange),
 ];
 
 const jsonBytes = (value: unknown) => Buffer.byteLength(JSON.stringify(value), 'utf8');
@@ -214,16 +254,18 @@ class PartPacker {
 
   private recordsOf(entry: Entry): number {
     if (entry.section !== 'sessions') return 1;
-    return (entry.message || entry.summary ? 1 : 0) + (this.openSession(entry.session) ? 0 : 1);
+    return (entry.field ? 1 : 0) + (this.openSession(entry.session) ? 0 : 1);
   }
 
   private bytesOf(entry: Entry): number {
     if (entry.section === 'user') return sectionBytes + jsonBytes(entry.record);
     if (entry.section !== 'sessions') return (this.part[entry.section] ? 1 : sectionBytes) + jsonBytes(entry.record);
-    const piece = this.openSession(entry.session) ? 0 : sectionBytes + jsonBytes({ ...entry.session, messages: [] });
-    const message = entry.message ? 1 + jsonBytes(entry.message) : 0;
-    const summary = entry.summary ? sectionBytes + jsonBytes(entry.summary) : 0;
-    return piece + message + summary;
+    const open = this.openSession(entry.session);
+    const piece = open ? 0 : sectionBytes + jsonBytes({ ...entry.session, messages: [] });
+    if (!entry.field) return piece;
+    // A new piece has its (empty) messages list already; any other list is opened by its first record.
+    const listOpen = entry.field === 'messages' || open?.[entry.field] !== undefined;
+    return piece + (sessionLists.has(entry.field) && listOpen ? 1 : sectionBytes) + jsonBytes(entry.record);
   }
 
   private put(entry: Entry): void {
@@ -235,8 +277,9 @@ class PartPacker {
     if (entry.section === 'sessions') {
       let piece = this.openSession(entry.session);
       if (!piece) (part.sessions ??= []).push((piece = { ...entry.session, messages: [] }));
-      if (entry.message) piece.messages.push(entry.message);
-      if (entry.summary) piece.summary = entry.summary;
+      const fields = piece as Record<string, unknown>;
+      if (entry.field && sessionLists.has(entry.field)) ((fields[entry.field] ??= []) as SessionRecord[]).push(entry.record!);
+      else if (entry.field) fields[entry.field] = entry.record;
       return;
     }
     ((part[entry.section] ??= []) as ListRecord[]).push(entry.record);

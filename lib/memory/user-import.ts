@@ -6,25 +6,27 @@
  *   every item's size and the owner of every session in it are checked first.
  * - Importing a part again writes nothing new: each record keeps what identifies it (a message's
  *   ULID and messageId, a preference change's ULID), and every write is conditioned on the item not
- *   being there yet (or being older: preferences and entities by version, a summary by what it covers).
+ *   being there yet (or being older: preferences and entities by version, a summary or an
+ *   extraction watermark by what it covers).
  * - What the table derives is derived again, never taken from the file: a session's message count
- *   and tokens grow by the messages this import wrote, in the same transaction as they are written,
- *   and the table's statistics hear of new sessions, messages and users only.
+ *   and tokens grow by the messages this import wrote, in the same transaction as they are written
+ *   (a working-memory counter likewise by its entries, session-scope-import.ts), and the table's
+ *   statistics hear of new sessions, messages and users only.
  * - A session is the importing user's: one that exists in this table with another owner refuses the
  *   whole part (SessionOwnershipError); one without an owner is claimed, as a store would.
  * - A session item lives at least as long as its longest-lived message, and an import never makes
  *   an item expire sooner than it would have.
  */
-import { GetCommand, PutCommand, TransactWriteCommand, UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { MemoryInputError } from '../errors/input-errors';
-import type { ExportedMemory, ExportedSession, ExportPart, ImportRequest } from '../schemas/transfer-request';
+import { GetCommand, TransactWriteCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import type { ExportedSession, ExportPart, ImportRequest } from '../schemas/transfer-request';
+import { conditionalPut, importMemories, inFlight, memoryWrites, notThere, olderVersion, refuseTooLarge, transactTogether, type Tally } from './import-writes';
 import { inParallel } from './in-parallel';
-import { recordItem, vectorItem, versionBump, type RecordContent } from './memory-items';
 import type { VectorIndexWatch } from './vector-index-state';
-import { itemBytes, maxItemBytes } from './item-size';
+import { itemBytes } from './item-size';
 import { addCounts, type CountsByKind } from './partition-delete';
 import { backoff, maxRetries } from './retry';
 import { sessionExpiresAt } from './session-expiry';
+import { importSessionScope, sessionScopeWrites } from './session-scope-import';
 import { assertNotForgotten, checkOwner } from './session-owner';
 import type { CountChange } from './table-counters';
 import type { TableHandle } from './table-handle';
@@ -55,11 +57,6 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 /** DynamoDB's limits for one TransactWriteItems call; one action of each is the session's update. */
 const maxActions = 100;
 const maxTransactionBytes = 4 * 1024 * 1024;
-/** Sessions, preferences and entities of one part imported at the same time. */
-const inFlight = 4;
-
-const notThere = { ConditionExpression: 'attribute_not_exists(#pk)', ExpressionAttributeNames: { '#pk': attribute.partitionKey } };
-
 interface MessageWrite {
   item: Item;
   guard?: Item;
@@ -83,11 +80,6 @@ interface SessionTarget {
   lastActivityAt: string;
   /** Undefined: never expires. */
   expiresAt: number | undefined;
-}
-
-function refuseTooLarge(item: Item): void {
-  const bytes = itemBytes(item);
-  if (bytes > maxItemBytes) throw new MemoryInputError('input.message-too-large', { size: (bytes / 1024).toFixed(1) });
 }
 
 /** The later of two expiries, where undefined (never) is the latest. */
@@ -206,12 +198,6 @@ function chunks(writes: MessageWrite[]): MessageWrite[][] {
   return result;
 }
 
-interface Tally {
-  written: CountsByKind;
-  unchanged: number;
-  counted: (change: CountChange) => void;
-}
-
 /**
  * Writes one chunk of a session's messages with the session's update, all or nothing. A message
  * whose key or messageId is taken already is left out (it was imported before, or stored with
@@ -277,38 +263,12 @@ async function putSummary(table: TableHandle, session: ExportedSession, tally: T
   }, 'summary', tally);
 }
 
-/** A PutItem whose failed condition means "the table's is as new or newer": counted as unchanged. */
-async function conditionalPut(
-  table: TableHandle,
-  item: Item,
-  condition: { ConditionExpression: string; ExpressionAttributeNames: Record<string, string>; ExpressionAttributeValues?: Item },
-  kind: string,
-  tally: Tally,
-): Promise<boolean> {
-  try {
-    await table.documents.send(new PutCommand({ TableName: table.tableName, Item: item, ...condition }));
-    addCounts(tally.written, { [kind]: 1 });
-    return true;
-  } catch (error) {
-    if ((error as Error).name !== 'ConditionalCheckFailedException') throw error;
-    tally.unchanged++;
-    return false;
-  }
-}
-
-/** Newer by version: the item is written unless the table has this version of it or a later one. */
-const olderVersion = (version: number) => ({
-  ConditionExpression: 'attribute_not_exists(#pk) OR attribute_not_exists(#version) OR #version < :version',
-  ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#version': 'version' },
-  ExpressionAttributeValues: { ':version': version },
-});
-
 /** Everything the part will write, built first: a key too long or an item too large refuses the part here. */
 function plannedItems(part: ExportPart, userId: string, indexDimension: number | undefined) {
   const scope: GraphScope = { userId };
   const sessions = (part.sessions ?? []).map((session) => {
     key.session(session.sessionId);
-    return { session, writes: sessionWrites(userId, session) };
+    return { session, writes: sessionWrites(userId, session), scoped: sessionScopeWrites(session, indexDimension) };
   });
   const preferences = (part.preferences ?? []).map((p) => ({ ...key.preference(userId, p.key), kind: 'preference', userId, ...p }));
   const changes = (part.preferenceChanges ?? []).map(({ ulid, ...change }) => ({ ...key.preferenceChange(userId, ulid), kind: 'preference-change', userId, ...change }));
@@ -324,40 +284,16 @@ function plannedItems(part: ExportPart, userId: string, indexDimension: number |
     };
     return { out, incoming: { ...key.edgeIn(scope, source, relation, target), kind: 'edge-in', ...edge } };
   });
-  const memories = (part.memories ?? []).map((memory) => memoryItems(userId, memory, indexDimension));
-  const memoryChanges = (part.memoryChanges ?? []).map(({ ulid, ...change }) => ({ ...key.memoryChange({ userId }, ulid), kind: 'memory-change', ...change }));
-  for (const item of [...preferences, ...changes, ...entities, ...edges.map((e) => e.out), ...memories.map((m) => m.record), ...memoryChanges]) refuseTooLarge(item);
-  return { sessions, preferences, changes, entities, edges, memories, memoryChanges };
-}
-
-/** A memory record's item and its vector item (derived from the record's float32 vector). */
-function memoryItems(userId: string, memory: ExportedMemory, indexDimension: number | undefined) {
-  const bytes = Buffer.from(memory.vector, 'base64');
-  if (bytes.length !== memory.dimension * 4) throw new MemoryInputError('input.memory-vector', { field: `memories.${memory.id}.vector` });
-  const content: RecordContent = {
-    text: memory.text,
-    ...(memory.kind !== undefined ? { kind: memory.kind } : {}),
-    importance: memory.importance,
-    metadata: (memory.metadata as Record<string, unknown> | undefined) ?? {},
-    ...(memory.sourceMessageIds !== undefined ? { sourceMessageIds: memory.sourceMessageIds } : {}),
-    ...(memory.validFrom !== undefined ? { validFrom: memory.validFrom } : {}),
-    ...(memory.validTo !== undefined ? { validTo: memory.validTo } : {}),
-    ...(memory.expiresAt !== undefined ? { expiresAt: memory.expiresAt } : {}),
-    embedding: { embedder: memory.embedder, dimension: memory.dimension, vector: new Float32Array(Uint8Array.from(bytes).buffer) },
-  };
-  const scope = { userId };
-  const record = recordItem(scope, memory.id, content, { createdAt: memory.createdAt, updatedAt: memory.updatedAt }, {
-    accessCount: memory.accessCount,
-    ...(memory.lastAccessedAt !== undefined ? { lastAccessedAt: memory.lastAccessedAt } : {}),
-    version: memory.version,
-  }, indexDimension);
-  return { record, vector: vectorItem(scope, memory.id, content, memory.updatedAt) };
+  const memories = memoryWrites({ userId }, part.memories ?? [], part.memoryChanges ?? [], indexDimension);
+  for (const item of [...preferences, ...changes, ...entities, ...edges.map((e) => e.out)]) refuseTooLarge(item);
+  return { sessions, preferences, changes, entities, edges, memories };
 }
 
 /**
  * Imports one part (validated by the caller with parseImportRequest). Sessions first (their
- * owners all checked before anything is written), then preferences, their history, entities and
- * edges, each write conditioned so that a second import of the part changes nothing.
+ * owners all checked before anything is written), each with what its partition holds, then
+ * preferences, their history, entities, edges and the user's memory, each write conditioned so
+ * that a second import of the part changes nothing.
  */
 export async function importUser(table: TableHandle, counted: (change: CountChange) => void, request: ImportRequest, vectorIndex: VectorIndexWatch): Promise<ImportResult> {
   const { part } = request;
@@ -382,78 +318,27 @@ export async function importUser(table: TableHandle, counted: (change: CountChan
   }
 
   // A session appears once per part; its chunks go one after another (they share the session item).
-  await inParallel(planned.sessions, inFlight, async ({ session, writes }) => {
+  await inParallel(planned.sessions, inFlight, async ({ session, writes, scoped }) => {
     let state = states.get(session.sessionId)!;
     for (const chunk of chunks(writes)) state = await writeChunk(table, userId, session, state, chunk, tally);
     await putSummary(table, session, tally);
+    await importSessionScope(table, scoped, state.expiresAt, tally);
   });
   await inParallel(planned.preferences, inFlight, (item) => conditionalPut(table, item, olderVersion(item.version), 'preference', tally));
   // An audit entry never changes: its ULID key is taken or free.
   await inParallel(planned.changes, inFlight, (item) => conditionalPut(table, item, notThere, 'preference-change', tally));
   await inParallel(planned.entities, inFlight, (item) => conditionalPut(table, item, olderVersion(item.version), 'entity', tally));
   // An edge's two items are written together, as link writes them, unless the table's was linked as late or later.
-  await inParallel(planned.edges, inFlight, async ({ out, incoming }) => {
+  await inParallel(planned.edges, inFlight, ({ out, incoming }) => {
     const condition = {
       ConditionExpression: 'attribute_not_exists(#pk) OR #created < :created',
       ExpressionAttributeNames: { '#pk': attribute.partitionKey, '#created': 'createdAt' },
       ExpressionAttributeValues: { ':created': out.createdAt },
     };
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await table.documents.send(new TransactWriteCommand({
-          TransactItems: [out, incoming].map((Item) => ({ Put: { TableName: table.tableName, Item, ...condition } })),
-        }));
-        addCounts(tally.written, { 'edge-out': 1, 'edge-in': 1 });
-        return;
-      } catch (error) {
-        const cancellation = transactionCancellation(error);
-        if (cancellation?.codes.includes('ConditionalCheckFailed')) {
-          tally.unchanged++;
-          return;
-        }
-        if (!cancellation?.transient || attempt >= maxRetries) throw error;
-        await backoff(attempt);
-      }
-    }
+    const actions = [out, incoming].map((Item) => ({ Put: { TableName: table.tableName, Item, ...condition } }));
+    return transactTogether(table, actions, { 'edge-out': 1, 'edge-in': 1 }, tally);
   });
-  await importMemories(table, userId, planned.memories, planned.memoryChanges, tally);
+  await importMemories(table, planned.memories, tally);
   return { userId, part: part.part, last: part.last, written: tally.written, unchanged: tally.unchanged };
 }
 
-/**
- * A record and its vector item together, unless the table has this version of the record or a
- * later one; audit entries as they were. Then the scope's version goes up without a new audit
- * entry, which makes every process's cache of the scope read it whole (memory-vectors.ts).
- */
-async function importMemories(
-  table: TableHandle,
-  userId: string,
-  memories: Array<{ record: Item; vector: Item }>,
-  changes: Item[],
-  tally: Tally,
-): Promise<void> {
-  const before = (tally.written['memory'] ?? 0) + (tally.written['memory-change'] ?? 0);
-  await inParallel(memories, inFlight, async ({ record, vector }) => {
-    const condition = olderVersion(Number(record['version']));
-    for (let attempt = 0; ; attempt++) {
-      try {
-        await table.documents.send(new TransactWriteCommand({
-          TransactItems: [{ Put: { TableName: table.tableName, Item: record, ...condition } }, { Put: { TableName: table.tableName, Item: vector } }],
-        }));
-        addCounts(tally.written, { memory: 1, 'memory-vector': 1 });
-        return;
-      } catch (error) {
-        const cancellation = transactionCancellation(error);
-        if (cancellation?.codes[0] === 'ConditionalCheckFailed') {
-          tally.unchanged++;
-          return;
-        }
-        if (!cancellation?.transient || attempt >= maxRetries) throw error;
-        await backoff(attempt);
-      }
-    }
-  });
-  await inParallel(changes, inFlight, (item) => conditionalPut(table, item, notThere, 'memory-change', tally));
-  if ((tally.written['memory'] ?? 0) + (tally.written['memory-change'] ?? 0) === before) return;
-  await table.documents.send(new UpdateCommand(versionBump(table.tableName, { userId }).Update));
-}

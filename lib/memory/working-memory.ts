@@ -332,18 +332,8 @@ export class WorkingMemory {
     ]);
   }
 
-  /** The counter's change by `delta`, with a version bump; a session's counter expires with its session's items. */
   private counterUpdate(scope: MemoryScope, guard: WriteGuard, delta: number): { Update: Item } {
-    const expires = guard.expiresBy !== undefined;
-    return {
-      Update: {
-        TableName: this.table.tableName,
-        Key: key.workingCount(scope),
-        UpdateExpression: `ADD #count :delta, #version :one SET #kind = :kind${expires ? ', #expiresAt = :expiresAt' : ''}`,
-        ExpressionAttributeNames: { ...counterNames, ...(expires ? { '#expiresAt': attribute.expiresAt } : {}) },
-        ExpressionAttributeValues: { ':delta': delta, ':one': 1, ':kind': 'working-count', ...(expires ? { ':expiresAt': guard.expiresBy } : {}) },
-      },
-    };
+    return workingCounterUpdate(this.table.tableName, scope, guard.expiresBy, delta);
   }
 
   /** A victim's delete: only while it exists, and for LRU only while nobody used it since it was read. */
@@ -386,6 +376,23 @@ export class WorkingMemory {
       ConsistentRead: true,
     });
   }
+}
+
+/**
+ * The counter's change by `delta`, with a version bump; a session's counter expires with its
+ * session's items (`expiresBy`). Also what an import writes with each entry it adds.
+ */
+export function workingCounterUpdate(tableName: string, scope: MemoryScope, expiresBy: number | undefined, delta: number): { Update: Item } {
+  const expires = expiresBy !== undefined;
+  return {
+    Update: {
+      TableName: tableName,
+      Key: key.workingCount(scope),
+      UpdateExpression: `ADD #count :delta, #version :one SET #kind = :kind${expires ? ', #expiresAt = :expiresAt' : ''}`,
+      ExpressionAttributeNames: { ...counterNames, ...(expires ? { '#expiresAt': attribute.expiresAt } : {}) },
+      ExpressionAttributeValues: { ':delta': delta, ':one': 1, ':kind': 'working-count', ...(expires ? { ':expiresAt': expiresBy } : {}) },
+    },
+  };
 }
 
 /** The order a policy evicts in: the first goes first. Ties go to the older entry. */

@@ -10,6 +10,7 @@
  * item and index keys) is not in the file: import derives it again.
  */
 import * as field from './fields';
+import { importance, recordId, text } from './memory-request';
 import { parser, type FromSchema } from './validator';
 
 /** What every part says it is, so a file of another kind is refused by name. */
@@ -66,10 +67,108 @@ export const exportedSummarySchema = {
   errorText: 'input.object',
 } as const;
 
+/** A long-term memory record of the user's own scope or of a session's (long-term-memory.ts), with its vector. */
+export const exportedMemorySchema = {
+  type: 'object',
+  required: ['id', 'text', 'importance', 'createdAt', 'updatedAt', 'accessCount', 'embedder', 'dimension', 'vector', 'version'],
+  additionalProperties: false,
+  properties: {
+    id: { ...field.ulid, errorText: 'input.memory-id' },
+    text: { type: 'string', minLength: 1, maxLength: 32768, errorText: 'input.memory-text' },
+    kind: { ...field.id, maxLength: 64 },
+    importance: { type: 'integer', minimum: 1, maximum: 10, errorText: 'input.whole-number' },
+    metadata: field.metadata,
+    sourceMessageIds: { type: 'array', maxItems: 100, items: field.id, errorText: 'input.array' },
+    createdAt: time,
+    updatedAt: time,
+    lastAccessedAt: time,
+    accessCount: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, errorText: 'input.whole-number' },
+    validFrom: time,
+    validTo: time,
+    expiresAt,
+    embedder: { ...field.id, maxLength: 64 },
+    dimension: { type: 'integer', minimum: 1, maximum: 4096, errorText: 'input.whole-number' },
+    /** The float32 vector, little-endian, in base64 (4 bytes a dimension). */
+    vector: { type: 'string', minLength: 1, maxLength: 22000, pattern: '^[A-Za-z0-9+/]*={0,2}$', errorText: 'input.memory-vector' },
+    version,
+  },
+  errorText: 'input.object',
+} as const;
+
+/** One audit entry of a scope's memory: ADD, UPDATE, DELETE or MERGE of a record. */
+export const exportedMemoryChangeSchema = {
+  type: 'object',
+  required: ['ulid', 'recordId', 'action', 'version', 'changedAt'],
+  additionalProperties: false,
+  properties: {
+    ulid: field.ulid,
+    recordId: { ...field.ulid, errorText: 'input.memory-id' },
+    action: { type: 'string', enum: ['ADD', 'UPDATE', 'DELETE', 'MERGE'], errorText: 'input.one-of' },
+    oldText: { type: 'string', maxLength: 32768, errorText: 'input.string' },
+    newText: { type: 'string', maxLength: 32768, errorText: 'input.string' },
+    version,
+    changedAt: time,
+  },
+  errorText: 'input.object',
+} as const;
+
+/** An entry of a session's working memory (working-memory.ts); its scope's counter is derived on import. */
+export const exportedWorkingEntrySchema = {
+  type: 'object',
+  required: ['id', 'text', 'importance', 'createdAt', 'lastAccessedAt', 'lastUse', 'accessCount'],
+  additionalProperties: false,
+  properties: {
+    /** The entry's ULID: its key and its age (the `oldest` policy's order). */
+    id: recordId,
+    text,
+    importance,
+    metadata: field.metadata,
+    createdAt: time,
+    lastAccessedAt: time,
+    /** A ULID of the entry's last use: the `lru` policy's order. */
+    lastUse: field.ulid,
+    accessCount: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, errorText: 'input.whole-number' },
+    expiresAt,
+  },
+  errorText: 'input.object',
+} as const;
+
+/** A step of a session's reasoning chain; its ULID is its place in the chain. */
+export const exportedWorkingStepSchema = {
+  type: 'object',
+  required: ['id', 'text', 'createdAt'],
+  additionalProperties: false,
+  properties: {
+    id: recordId,
+    text,
+    metadata: field.metadata,
+    createdAt: time,
+    expiresAt,
+  },
+  errorText: 'input.object',
+} as const;
+
+/** How far the session's messages were extracted into long-term memory (extraction.ts). */
+export const exportedExtractionWatermarkSchema = {
+  type: 'object',
+  required: ['covers', 'extractedAt', 'scope'],
+  additionalProperties: false,
+  properties: {
+    /** The ULID of the newest message extracted; an import never moves a table's watermark back. */
+    covers: field.ulid,
+    extractedAt: time,
+    /** The scope the memories went to (an extraction writes into the user's or the session's). */
+    scope: { type: 'string', enum: ['user', 'session'], errorText: 'input.one-of' },
+    expiresAt,
+  },
+  errorText: 'input.object',
+} as const;
+
 /**
  * A session, or the piece of it that fits one part: a long session is continued in the next parts,
- * each repeating the session's own fields with its next messages; the summary comes with the last
- * piece, after the messages it covers.
+ * each repeating the session's own fields with its next records, in the order of the properties
+ * here (the summary after the messages it covers). What a session's partition holds besides its
+ * messages comes with it, so every piece names the session whose owner import checks.
  */
 export const exportedSessionSchema = {
   type: 'object',
@@ -83,6 +182,13 @@ export const exportedSessionSchema = {
     /** Oldest first (ULID order). */
     messages: records(exportedMessageSchema),
     summary: exportedSummarySchema,
+    /** The session's own long-term memory records (scope `session`), and their audit history oldest first. */
+    memories: records(exportedMemorySchema),
+    memoryChanges: records(exportedMemoryChangeSchema),
+    /** The session's working memory: its entries and its reasoning steps, oldest first. */
+    workingEntries: records(exportedWorkingEntrySchema),
+    workingSteps: records(exportedWorkingStepSchema),
+    extractionWatermark: exportedExtractionWatermarkSchema,
   },
   errorText: 'input.object',
 } as const;
@@ -147,51 +253,6 @@ export const exportedEdgeSchema = {
   errorText: 'input.object',
 } as const;
 
-/** A long-term memory record of the user's own scope (long-term-memory.ts), with its vector. */
-export const exportedMemorySchema = {
-  type: 'object',
-  required: ['id', 'text', 'importance', 'createdAt', 'updatedAt', 'accessCount', 'embedder', 'dimension', 'vector', 'version'],
-  additionalProperties: false,
-  properties: {
-    id: { ...field.ulid, errorText: 'input.memory-id' },
-    text: { type: 'string', minLength: 1, maxLength: 32768, errorText: 'input.memory-text' },
-    kind: { ...field.id, maxLength: 64 },
-    importance: { type: 'integer', minimum: 1, maximum: 10, errorText: 'input.whole-number' },
-    metadata: field.metadata,
-    sourceMessageIds: { type: 'array', maxItems: 100, items: field.id, errorText: 'input.array' },
-    createdAt: time,
-    updatedAt: time,
-    lastAccessedAt: time,
-    accessCount: { type: 'integer', minimum: 0, maximum: Number.MAX_SAFE_INTEGER, errorText: 'input.whole-number' },
-    validFrom: time,
-    validTo: time,
-    expiresAt,
-    embedder: { ...field.id, maxLength: 64 },
-    dimension: { type: 'integer', minimum: 1, maximum: 4096, errorText: 'input.whole-number' },
-    /** The float32 vector, little-endian, in base64 (4 bytes a dimension). */
-    vector: { type: 'string', minLength: 1, maxLength: 22000, pattern: '^[A-Za-z0-9+/]*={0,2}$', errorText: 'input.memory-vector' },
-    version,
-  },
-  errorText: 'input.object',
-} as const;
-
-/** One audit entry of the user's memory: ADD, UPDATE or DELETE of a record. */
-export const exportedMemoryChangeSchema = {
-  type: 'object',
-  required: ['ulid', 'recordId', 'action', 'version', 'changedAt'],
-  additionalProperties: false,
-  properties: {
-    ulid: field.ulid,
-    recordId: { ...field.ulid, errorText: 'input.memory-id' },
-    action: { type: 'string', enum: ['ADD', 'UPDATE', 'DELETE', 'MERGE'], errorText: 'input.one-of' },
-    oldText: { type: 'string', maxLength: 32768, errorText: 'input.string' },
-    newText: { type: 'string', maxLength: 32768, errorText: 'input.string' },
-    version,
-    changedAt: time,
-  },
-  errorText: 'input.object',
-} as const;
-
 /** One part of a user's export. Sections without records in a part are left out of it. */
 export const exportPartSchema = {
   type: 'object',
@@ -242,6 +303,9 @@ export type ExportedEntity = FromSchema<typeof exportedEntitySchema>;
 export type ExportedEdge = FromSchema<typeof exportedEdgeSchema>;
 export type ExportedMemory = FromSchema<typeof exportedMemorySchema>;
 export type ExportedMemoryChange = FromSchema<typeof exportedMemoryChangeSchema>;
+export type ExportedWorkingEntry = FromSchema<typeof exportedWorkingEntrySchema>;
+export type ExportedWorkingStep = FromSchema<typeof exportedWorkingStepSchema>;
+export type ExportedExtractionWatermark = FromSchema<typeof exportedExtractionWatermarkSchema>;
 
 /** Refuses a part that is not one of this format and version, naming the first field at fault. */
 export const parseExportPart = parser(exportPartSchema);

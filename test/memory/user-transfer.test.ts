@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { ChatMemory } from '../../lib/memory/chat-memory';
 import { withCapacityMeter } from '../../lib/memory/consumed-capacity';
 import { MemoryInputError, SessionOwnershipError } from '../../lib/errors/input-errors';
+import { parseExtractionApplyRequest, parseExtractionDueRequest } from '../../lib/schemas/extraction-request';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
 import { exportFormat, maxPartRecords, parseExportPart, type ExportPart } from '../../lib/schemas/transfer-request';
 import { memoryTable, scanMemoryItems, uniqueName, type MemoryTable } from '../support/memory-table';
@@ -27,11 +28,28 @@ const byKey = (a: Item, b: Item) => `${String(a['pk'])} ${String(a['sk'])}`.loca
 
 /**
  * The items of a table that belong to the user: its sessions, its user partition and its graph.
- * Not the memory scope's version item: a count of writes, which an import makes anew.
+ * Not the memory scopes' version items nor the working-memory counter: counts of writes, which an
+ * import makes anew (the counter's count is checked on its own).
  */
 async function itemsOfUser(tableName: string, userId: string, sessionIds: string[]): Promise<Item[]> {
   const pks = new Set([`USER#${userId}`, `GRAPH#USER#${userId}`, ...sessionIds.map((s) => `SESSION#${s}`)]);
-  return (await scanMemoryItems(tableName)).filter((item) => pks.has(String(item['pk'])) && item['kind'] !== 'memory-version').sort(byKey);
+  const derived = new Set(['memory-version', 'working-count']);
+  return (await scanMemoryItems(tableName)).filter((item) => pks.has(String(item['pk'])) && !derived.has(String(item['kind']))).sort(byKey);
+}
+
+/** The records a part holds, counted as the export counts them (a session piece is one, and each record in it). */
+function recordsIn(part: ExportPart): number {
+  const lists = [part.preferences, part.preferenceChanges, part.entities, part.edges, part.memories, part.memoryChanges];
+  const sessions = (part.sessions ?? []).map((s) =>
+    1 + [s.messages, s.memories, s.memoryChanges, s.workingEntries, s.workingSteps].reduce((sum, list) => sum + (list?.length ?? 0), 0)
+    + (s.summary ? 1 : 0) + (s.extractionWatermark ? 1 : 0));
+  return (part.user ? 1 : 0) + [...lists].reduce((sum, list) => sum + (list?.length ?? 0), 0) + sessions.reduce((a, b) => a + b, 0);
+}
+
+/** The number the session's working-memory counter holds (what capacity is checked against). */
+async function workingCount(tableName: string, sessionId: string): Promise<number | undefined> {
+  const counter = (await scanMemoryItems(tableName)).find((item) => item['pk'] === `SESSION#${sessionId}` && item['sk'] === 'WMCOUNT');
+  return counter === undefined ? undefined : Number(counter['count']);
 }
 
 describe('user export and import', () => {
@@ -102,7 +120,48 @@ describe('user export and import', () => {
     await memory.memories.update({ scope: 'user', userId, id: remembered[1]!.id, text: 'Ana lives in Porto' });
     await memory.memories.forget({ scope: 'user', userId, id: remembered[2]!.id });
     await (await memory.memories.recall({ scope: 'user', userId, query: 'peanuts' })).accessRecorded;
+    await sessionScopeData(memory, userId, sessionIds[0]!);
     return { userId, sessionIds };
+  }
+
+  /**
+   * What a session's partition holds besides messages: its own memory records (one updated, one
+   * extracted), working entries (one read since) and reasoning steps, and an extraction watermark
+   * that covers all its messages.
+   */
+  async function sessionScopeData(m: ChatMemory, userId: string, sessionId: string): Promise<void> {
+    const scope = { scope: 'session' as const, sessionId, userId };
+    const [seat] = await m.memories.remember({ ...scope, records: [{ text: 'Ana wants a window seat tonight', importance: 6 }, { text: 'Ana is in a hurry', kind: 'mood' }] });
+    clock += 1000;
+    await m.memories.update({ ...scope, id: seat!.id, text: 'Ana wants an aisle seat tonight' });
+    const due = await m.extraction.due(parseExtractionDueRequest({ ...scope, every: 1 }));
+    assert.equal(due.due, true);
+    const applied = await m.extraction.apply(parseExtractionApplyRequest({
+      ...scope, watermark: due.watermark, answer: { operations: [{ op: 'ADD', text: 'Ana is called Ana', kind: 'fact', importance: 5 }] },
+    }));
+    assert.equal(applied.applied, true);
+    for (const [i, text] of ['check the seat map', 'Blue Note opens at 8', 'ask about parking'].entries()) {
+      clock += 1000;
+      await m.working.add({ ...scope, text, importance: 4 + i, capacity: 10, metadata: { step: i } });
+    }
+    const [, newest] = await m.working.list({ ...scope });
+    await m.working.get({ ...scope, id: newest!.id });
+    await m.working.addStep({ ...scope, text: 'the user asked for seats' });
+    clock += 1000;
+    await m.working.addStep({ ...scope, text: 'looked up the seat map', metadata: { tool: 'seats' } });
+  }
+
+  /** Everything a session's partition holds besides messages, as the pack reads it. */
+  async function sessionScopeReads(m: ChatMemory, userId: string, sessionId: string) {
+    const scope = { scope: 'session' as const, sessionId, userId };
+    return {
+      memories: await m.memories.list(scope),
+      history: await m.memories.history(scope),
+      recalled: (await m.memories.recall({ ...scope, query: 'which seat does Ana want' })).memories.map((r) => [r.id, r.score]),
+      working: await m.working.list(scope),
+      steps: await m.working.steps(scope),
+      due: await m.extraction.due(parseExtractionDueRequest({ ...scope, every: 1, force: true })),
+    };
   }
 
   it('round trip: exported from one table and imported into another, the user reads and exports the same', async () => {
@@ -112,6 +171,14 @@ describe('user export and import', () => {
     const parts = await exportAll(memory, { userId, partRecords: 5 });
     assert.ok(parts.length >= 5, `${parts.length} parts`);
     for (const part of parts) assert.deepEqual(parseExportPart(JSON.parse(JSON.stringify(part))), part, 'each part is JSON and valid');
+    for (const part of parts) assert.ok(recordsIn(part) <= 5, `part ${part.part}: ${recordsIn(part)} records`);
+    const firstSession = parts.flatMap((p) => p.sessions ?? []).filter((piece) => piece.sessionId === sessionIds[0]);
+    assert.ok(firstSession.length > 1, "the session's records continue in the next parts");
+    assert.deepEqual(firstSession.map((piece) => piece.workingEntries?.length ?? 0).reduce((a, b) => a + b), 3);
+    // By bytes too, with the session's memory vectors and working memory in its pieces.
+    const small = await exportAll(memory, { userId, partBytes: 4096, partRecords: maxPartRecords });
+    for (const part of small) assert.ok(Buffer.byteLength(JSON.stringify(part)) <= 4096, `part ${part.part}: ${Buffer.byteLength(JSON.stringify(part))} bytes`);
+    assert.deepEqual(small.flatMap((p) => p.sessions ?? []).flatMap((piece) => piece.memories ?? []), parts.flatMap((p) => p.sessions ?? []).flatMap((piece) => piece.memories ?? []));
     assert.equal(JSON.stringify(parts).includes('not Ana'), false);
 
     const target = await targetTable();
@@ -134,6 +201,16 @@ describe('user export and import', () => {
       const neighbours = { id: 'ana', at: clock - 1500 };
       assert.deepEqual(await target.memory.graph.neighbours({ userId }, neighbours), await memory.graph.neighbours({ userId }, neighbours));
       assert.deepEqual(await target.memory.graph.relations({ userId }, { relation: 'likes' }), await memory.graph.relations({ userId }, { relation: 'likes' }));
+      // The session's own memory recalls the same; working memory, its chain and the watermark read the same.
+      const sessionScope = await sessionScopeReads(target.memory, userId, sessionIds[0]!);
+      assert.deepEqual(sessionScope, await sessionScopeReads(memory, userId, sessionIds[0]!));
+      assert.equal(sessionScope.memories.items.length, 3);
+      assert.deepEqual(sessionScope.steps.map((step) => step.text), ['the user asked for seats', 'looked up the seat map']);
+      // Kept, so an extraction in the target does not take the session's messages again.
+      assert.equal(sessionScope.due.due, false);
+      assert.equal(sessionScope.due.pending, 0);
+      assert.match(String(sessionScope.due.watermark.from), /^[0-9A-Z]{26}$/);
+      assert.equal(await workingCount(target.table.tableName, sessionIds[0]!), 3);
       assert.deepEqual(await target.memory.tableStats(), { sessions: 3, messages: 11, users: 1 });
       // A messageId keeps its guard: storing it again in the target is a duplicate.
       const again = await target.memory.store(parseStoreRequest({ sessionId: sessionIds[0]!, userId, role: 'user', payload: 'again', messageId: 'turn-1' }));
@@ -189,6 +266,10 @@ describe('user export and import', () => {
         [broken((p) => ((p as Item)['format'] = 'langchain')), /^part\.format: must be one of "flowmemory\.user-export"$/],
         [broken((p) => ((p as Item)['version'] = 2)), /^part\.version: must be one of 1$/],
         [broken((p) => ((p.preferences![0] as Item)['extra'] = 1)), /^part\.preferences\.0: unknown property "extra"$/],
+        [broken((p) => ((p.sessions![0]!.workingEntries![0] as Item)['importance'] = 11)), /^part\.sessions\.0\.workingEntries\.0\.importance: must be a whole number from 1 to 10$/],
+        [broken((p) => ((p.sessions![0]!.extractionWatermark as Item)['covers'] = 'turn-1')), /^part\.sessions\.0\.extractionWatermark\.covers: /],
+        // Valid by the schema, but a session memory's vector is not its dimension's length.
+        [broken((p) => (p.sessions![0]!.memories![0]!.vector = 'AAAA')), /^memories\.[0-9A-Z]{26}\.vector: must be the record's float32 vector/],
         // Valid by the schema, but a key DynamoDB would refuse (MSGID# and 256 four-byte characters are 1,030 bytes).
         [broken((p) => (p.sessions![last]!.messages[lastMessage]!.messageId = '😀'.repeat(256))), /the key "sk" would be 1030 bytes/],
       ];
@@ -230,6 +311,47 @@ describe('user export and import', () => {
       assert.deepEqual(await target.memory.tableStats(), stats);
       const session = items.find((item) => item['pk'] === `SESSION#${sessionIds[1]}` && item['sk'] === 'SESSION')!;
       assert.equal(session['messageCount'], items.filter((item) => item['pk'] === `SESSION#${sessionIds[1]}` && String(item['sk']).startsWith('MSG#')).length);
+    } finally {
+      target.table.close();
+    }
+  });
+
+  it("merges a session's data into the target's: the working-memory counter counts every entry, a newer watermark stays", async () => {
+    const { userId, sessionIds } = await richUser();
+    const sessionId = sessionIds[0]!;
+    const scope = { scope: 'session' as const, sessionId, userId };
+    const parts = await exportAll(memory, { userId, partRecords: 3 });
+    const target = await targetTable();
+    try {
+      // The target has the session already: a later message, extracted there, and a working entry of its own.
+      clock += 60_000;
+      await target.memory.store(parseStoreRequest({ sessionId, userId, role: 'user', payload: 'I am back', ttlDays: 30 }));
+      const due = await target.memory.extraction.due(parseExtractionDueRequest({ ...scope, every: 1 }));
+      assert.equal(due.due, true);
+      await target.memory.extraction.apply(parseExtractionApplyRequest({ ...scope, watermark: due.watermark, answer: { operations: [{ op: 'NONE' }] } }));
+      await target.memory.working.add({ ...scope, text: 'an entry of the target', capacity: 10 });
+      // A recall caches the target's session memory (one record of its own) at the scope's version.
+      await target.memory.memories.remember({ ...scope, records: [{ text: 'Ana came back after a minute' }] });
+      const recalled = async () => (await target.memory.memories.recall({ ...scope, query: 'which seat does Ana want', k: 10 })).memories.map((r) => r.text);
+      assert.deepEqual(await recalled(), ['Ana came back after a minute']);
+
+      const results = [];
+      for (const part of parts) results.push(await target.memory.importUser({ part }));
+      assert.ok(results.every((r) => r.written['extraction-watermark'] === undefined), 'the older watermark is not written');
+      assert.deepEqual(await target.memory.extraction.due(parseExtractionDueRequest({ ...scope, every: 1, force: true })), {
+        due: false, pending: 0, watermark: { from: due.watermark.to },
+      });
+      // The import moved the scope's version: the cache reads the imported records too.
+      assert.deepEqual((await recalled()).sort(), ['Ana came back after a minute', 'Ana is called Ana', 'Ana is in a hurry', 'Ana wants an aisle seat tonight']);
+      assert.equal(results.reduce((sum, r) => sum + (r.written['working-entry'] ?? 0), 0), 3);
+      assert.equal((await target.memory.working.list(scope)).length, 4);
+      assert.equal(await workingCount(target.table.tableName, sessionId), 4);
+      // Capacity holds on the counter: a scope of 4 at capacity 4 makes room for a fifth entry.
+      const added = await target.memory.working.add({ ...scope, text: 'one more', capacity: 4, importance: 9 });
+      assert.equal(added.stored, true);
+      assert.equal(added.evicted.length, 1);
+      assert.equal((await target.memory.working.list(scope)).length, 4);
+      assert.equal(await workingCount(target.table.tableName, sessionId), 4);
     } finally {
       target.table.close();
     }
@@ -289,11 +411,17 @@ describe('user export and import', () => {
     await memory.store(parseStoreRequest({ sessionId: `${userId}-mixed`, userId, role: 'user', payload: 'short-lived too', ttlDays: 1 }));
     clock += 1000;
     await memory.store(parseStoreRequest({ sessionId: `${userId}-mixed`, userId, role: 'user', payload: 'kept', ttlDays: 10 }));
+    const scope = { scope: 'session' as const, sessionId: `${userId}-mixed`, userId };
+    await memory.working.add({ ...scope, text: 'for a minute', capacity: 5, ttlSeconds: 60 });
+    await memory.working.add({ ...scope, text: 'for the session', capacity: 5 });
+    await memory.working.addStep({ ...scope, text: 'a step for a minute', ttlSeconds: 60 });
     const contents = (parts: ExportPart[]) => parts.flatMap((p) => p.sessions ?? []).map((s) => [s.sessionId, s.messages.map((m) => m.content)]);
     assert.deepEqual(contents(await exportAll(memory, { userId })), [[`${userId}-gone`, ['short-lived']], [`${userId}-mixed`, ['short-lived too', 'kept']]]);
     clock = start + 2 * 86400_000;
     const parts = await exportAll(memory, { userId });
     assert.equal(parts[0]!.format, exportFormat);
     assert.deepEqual(contents(parts), [[`${userId}-mixed`, ['kept']]]);
+    assert.deepEqual(parts[0]!.sessions![0]!.workingEntries?.map((entry) => entry.text), ['for the session']);
+    assert.equal(parts[0]!.sessions![0]!.workingSteps, undefined);
   });
 });
