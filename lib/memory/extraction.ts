@@ -60,6 +60,9 @@ const maxTextLength = 32768;
 const maxTransactionItems = 100;
 const maxTransactionBytes = 4 * 1024 * 1024;
 
+/** The answer schema's name in the request: a tool of this name carries the answer too. */
+export const extractionAnswerName = 'memory_operations';
+
 /** The extraction prompt (English; the answer's texts follow the conversation's language). */
 export const extractionPrompt = [
   "You keep a long-term memory of what matters about the user of a chat. You get the memories stored now (id, kind, text) and the conversation's new messages.",
@@ -375,7 +378,7 @@ function requestBody(messages: ExtractionMessage[], memories: Array<{ id: string
       { role: 'system', content: extractionPrompt },
       { role: 'user', content: JSON.stringify({ memories: memories.map((m) => ({ id: m.id, kind: m.kind ?? null, text: m.text })), messages: conversation }) },
     ],
-    response_format: { type: 'json_schema', json_schema: { name: 'memory_operations', strict: true, schema: modelSchema(extractionAnswerSchema) } },
+    response_format: { type: 'json_schema', json_schema: { name: extractionAnswerName, strict: true, schema: modelSchema(extractionAnswerSchema) } },
   };
 }
 
@@ -386,8 +389,8 @@ function requestBody(messages: ExtractionMessage[], memories: Array<{ id: string
 export function extractionOperations(answer: unknown): ExtractionOperation[] {
   let value = answer;
   const reply = replyMessage(value);
-  if (reply !== undefined) value = reply.content;
-  else if (isMessage(value)) value = value.content;
+  if (reply !== undefined) value = answerIn(reply);
+  else if (isMessage(value)) value = answerIn(value);
   if (Array.isArray(value) && value.every((part) => typeof part === 'object' && part !== null && 'text' in part)) {
     value = value.map((part) => String((part as { text: unknown }).text)).join('');
   }
@@ -427,6 +430,15 @@ function givenVectors(operations: ExtractionOperation[], embeddings: unknown[][]
   const texts = extractionTexts(operations).length;
   if (embeddings.length !== texts) throw new MemoryInputError('input.extraction-embeddings', { count: embeddings.length, texts });
   return embeddings.map((vector, index) => parseEmbedding(vector, `embeddings[${index}]`, embedder));
+}
+
+/**
+ * Where a message holds the answer: the arguments of its call of a tool named like the schema (a flow
+ * that asks by forced tool use, as Anthropic's Messages API does structured answers), else its content.
+ */
+function answerIn(message: { content: unknown; tool_calls?: unknown }): unknown {
+  const calls = Array.isArray(message.tool_calls) ? (message.tool_calls as Array<{ function?: { name?: unknown; arguments?: unknown } }>) : [];
+  return calls.find((call) => call.function?.name === extractionAnswerName)?.function?.arguments ?? message.content;
 }
 
 /** An assistant message `{role, content}` (a chat completion's `choices[0].message`). */

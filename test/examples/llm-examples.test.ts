@@ -31,9 +31,10 @@ const examples = [
 /**
  * A call of the chatbot's extraction loop, not of a turn: it runs after the reply was sent, so it
  * may reach the stub during a later turn. Its chat request asks for JSON in a schema, and its
- * embeddings request embeds a list of texts (a turn's embeds one).
+ * embeddings request embeds a list of texts (a turn's embeds one); Anthropic's forces a tool call.
  */
-const isExtraction = (request: StubRequest) => request.body['response_format'] !== undefined || Array.isArray(request.body['input']);
+const isExtraction = (request: StubRequest) =>
+  request.body['response_format'] !== undefined || request.body['tool_choice'] !== undefined || Array.isArray(request.body['input']);
 
 /** What the extraction loop's request tells the model (the pack's prompt hands it over as JSON). */
 type Extraction = { memories: Array<{ id: string; kind: string | null; text: string }>; messages: Array<{ role: string; content: string }> };
@@ -223,6 +224,34 @@ describe('examples: LLM chatbots against stub services', function () {
 
       // A new session knows nothing of the old one's messages: the memory answers.
       assert.equal(await turn('/chat', uniqueName('s'), 'Where do I live?', userId), 'You live in Porto.');
+    } finally {
+      connection.client.destroy();
+    }
+  });
+
+  it('anthropic-chatbot.json: the extraction loop served by the Messages API through a forced tool call, recalled in the next session', async function () {
+    this.timeout(120_000);
+    const userId = uniqueName('ana');
+    const sessionId = uniqueName('s');
+    const connection = localConnection();
+    const memory = new ChatMemory({ documents: connection.documents, tableName: tables.get('anthropic-chatbot.json')! });
+    try {
+      await turn('/anthropic-chat', sessionId, 'Hi, I live in Lisbon', userId);
+      await turn('/anthropic-chat', sessionId, 'My name is Ana', userId);
+      let records: Array<{ text: string; embedder: string }> = [];
+      for (let tries = 0; tries < 100 && records.length < 2; tries++) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        records = (await memory.memories.list({ scope: 'user', userId })).items;
+      }
+      assert.deepEqual(records.map((r) => [r.text, r.embedder]).sort((a, b) => a[0]!.localeCompare(b[0]!)), [
+        ['The user lives in Lisbon', 'hashed-ngrams-v1'],
+        ["The user's name is Ana", 'hashed-ngrams-v1'],
+      ], nodeRed.output());
+      const asked = stubs.requests.find((r) => r.path === '/v1/messages' && r.body['tool_choice'] !== undefined && JSON.stringify(r.body).includes('Hi, I live in Lisbon'))!;
+      assert.deepEqual(asked.body['tool_choice'], { type: 'tool', name: 'memory_operations' });
+      assert.equal(asked.body['model'], 'claude-stub');
+      assert.match(String(asked.body['system']), /long-term memory/);
+      assert.equal(await turn('/anthropic-chat', uniqueName('s'), 'Where do I live?', userId), 'You live in Lisbon.');
     } finally {
       connection.client.destroy();
     }

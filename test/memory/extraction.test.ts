@@ -128,7 +128,9 @@ describe('extraction loop core', () => {
     // Every form the answer may come in.
     const operations = [{ op: 'NONE' }];
     const text = JSON.stringify({ operations });
-    for (const form of [completion(operations), completion(operations).choices[0]!.message, text, '```json\n' + text + '\n```', { operations }]) {
+    // Anthropic's forced tool call: the answer is the call's input, whatever text comes beside it.
+    const toolUse = { type: 'message', role: 'assistant', model: 'claude', content: [{ type: 'text', text: 'Here you are.' }, { type: 'tool_use', id: 'toolu_1', name: 'memory_operations', input: { operations } }] };
+    for (const form of [completion(operations), completion(operations).choices[0]!.message, text, '```json\n' + text + '\n```', { operations }, toolUse]) {
       assert.deepEqual(extractionOperations(form), operations);
     }
     assert.throws(() => extractionOperations('{"operations": ['), (e: unknown) => e instanceof MemoryInputError && e.text === 'input.extraction-answer');

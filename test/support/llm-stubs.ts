@@ -10,7 +10,8 @@
  * embedder's vectors of the input text (deterministic, and texts sharing words come out similar),
  * so a test can remember records with the same vectors the flow's embeddings call gets. A request
  * with a `response_format` is checked as OpenAI checks it (structured-outputs.ts); the extraction
- * loop's (`memory_operations`) is answered from a script with JSON that keeps the request's schema.
+ * loop's (`memory_operations`: a json_schema response format for OpenAI, a forced tool call for
+ * Anthropic) is answered from a script with JSON that keeps the request's schema.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -161,6 +162,18 @@ function anthropic(request: StubRequest, response: ServerResponse): void {
     }
   }
   const said = [{ role: 'system', text: textOf(system) }, ...turns.map((m) => ({ role: m.role, text: textOf(m.content) }))];
+  const { tools, tool_choice: choice } = request.body as { tools?: Array<{ name?: unknown; input_schema?: { type?: unknown } }>; tool_choice?: { type?: unknown; name?: unknown } };
+  if (choice !== undefined) {
+    const tool = tools?.find((t) => t.name === choice.name);
+    if (choice.type !== 'tool' || tool === undefined) return send(response, 400, anthropicError('invalid_request_error', 'tool_choice: the named tool is not in tools'));
+    if (tool.input_schema?.type !== 'object') return send(response, 400, anthropicError('invalid_request_error', 'tools.0.input_schema.type: Input should be \'object\''));
+    // A forced call of the extraction's tool: the model's answer is the tool's input.
+    if (tool.name === 'memory_operations') {
+      const answer = extractionReply(said[said.length - 1]!.text);
+      assertMatchesSchema(answer, tool.input_schema);
+      return send(response, 200, anthropicMessage(null, { model, tools: [{ id: 'toolu_stub_memory', name: tool.name, input: answer }] }));
+    }
+  }
   send(response, 200, anthropicMessage(ruleReply(said), { model }));
 }
 
