@@ -1,7 +1,8 @@
 /**
  * Node `dynamodb-memory-extract` ("extract memories"): the extraction loop (lib/memory/extraction.ts)
  * as one node a flow wires a model to and back. A msg about a session asks whether its new messages
- * are due; when they are, output 1 sends the model's request (msg.extraction says what it covers).
+ * are due; when they are, output 1 sends the model's request, in OpenAI's or Anthropic's form
+ * (msg.extraction says what it covers).
  * The model's answer, coming back with msg.extraction, is applied (output 3); with the flow's
  * embeddings, the answer's texts first go out on output 2 to be embedded, and the vectors coming back
  * are applied with it. The msg contract is in the help text (locales/en-US/dynamodb-memory-extract.html).
@@ -26,6 +27,8 @@ interface ExtractDef extends MemoryNodeDef {
   scope: string;
   every: string;
   similar: string;
+  /** 'openai' or 'anthropic': the form of the model's request. */
+  format: string;
   /** Blank: the request names no model (msg.model wins). */
   model: string;
   /** 'builtin': the built-in embedder; 'flow': the answer's texts go out on output 2 to be embedded. */
@@ -76,6 +79,7 @@ export = function register(RED: NodeAPI): void {
             similar: configured.similar,
             embedding: msg.embedding,
             embedder: msg.embedder,
+            format: def.format,
           }),
         );
         // The vectors of the answer's texts must be of the embedder the scope's memories are found by.

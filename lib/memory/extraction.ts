@@ -29,6 +29,7 @@ import {
   parseExtractionAnswer,
   type ExtractionApplyRequest,
   type ExtractionDueRequest,
+  type ExtractionFormat,
   type ExtractionOperation,
 } from '../schemas/extraction-request';
 import { replyMessage } from '../schemas/model-reply';
@@ -93,15 +94,30 @@ export type ExtractionDue =
       pending: number;
       messages: ExtractionMessage[];
       memories: Array<{ id: string; text: string; kind?: string }>;
-      /** An OpenAI chat-completions request body (add the model); its answer goes to apply as it is. */
+      /** The model's request body in the asked format (add the model); its answer goes to apply as it is. */
       request: ExtractionRequestBody;
       watermark: ExtractionWatermark;
     };
 
-export interface ExtractionRequestBody {
+/** OpenAI chat completions: the answer's schema as a strict json_schema response format. */
+export interface OpenAIExtractionBody {
   messages: Array<{ role: 'system' | 'user'; content: string }>;
   response_format: { type: 'json_schema'; json_schema: { name: string; strict: true; schema: unknown } };
 }
+
+/** Anthropic Messages: the answer's schema as the input schema of a tool the model must call (forced tool use). */
+export interface AnthropicExtractionBody {
+  max_tokens: number;
+  system: string;
+  messages: Array<{ role: 'user'; content: string }>;
+  tools: Array<{ name: string; description: string; input_schema: unknown }>;
+  tool_choice: { type: 'tool'; name: string };
+}
+
+export type ExtractionRequestBody = OpenAIExtractionBody | AnthropicExtractionBody;
+
+/** Room for the answer: 16 operations of a sentence each take a few hundred tokens. */
+const anthropicMaxTokens = 4096;
 
 export type ExtractionResult =
   | {
@@ -173,7 +189,7 @@ export class MemoryExtraction {
       pending,
       messages: covered,
       memories,
-      request: requestBody(covered, memories),
+      request: requestBody(covered, memories, request.format ?? 'openai'),
       watermark: { ...from, to: covered[covered.length - 1]!.ulid },
     };
   }
@@ -371,14 +387,22 @@ function notApplied(covers: string | undefined, to: string): ExtractionResult {
 }
 
 /** The request body the flow's model gets: the prompt, the memories and messages as JSON, the answer's schema. */
-function requestBody(messages: ExtractionMessage[], memories: Array<{ id: string; text: string; kind?: string }>): ExtractionRequestBody {
+function requestBody(messages: ExtractionMessage[], memories: Array<{ id: string; text: string; kind?: string }>, format: ExtractionFormat): ExtractionRequestBody {
   const conversation = messages.map((m) => ({ role: m.role, content: contentText(m.content), at: m.createdAt }));
+  const asked = { role: 'user' as const, content: JSON.stringify({ memories: memories.map((m) => ({ id: m.id, kind: m.kind ?? null, text: m.text })), messages: conversation }) };
+  const schema = modelSchema(extractionAnswerSchema);
+  if (format === 'anthropic') {
+    return {
+      max_tokens: anthropicMaxTokens,
+      system: extractionPrompt,
+      messages: [asked],
+      tools: [{ name: extractionAnswerName, description: 'The operations that keep the memory true.', input_schema: schema }],
+      tool_choice: { type: 'tool', name: extractionAnswerName },
+    };
+  }
   return {
-    messages: [
-      { role: 'system', content: extractionPrompt },
-      { role: 'user', content: JSON.stringify({ memories: memories.map((m) => ({ id: m.id, kind: m.kind ?? null, text: m.text })), messages: conversation }) },
-    ],
-    response_format: { type: 'json_schema', json_schema: { name: extractionAnswerName, strict: true, schema: modelSchema(extractionAnswerSchema) } },
+    messages: [{ role: 'system', content: extractionPrompt }, asked],
+    response_format: { type: 'json_schema', json_schema: { name: extractionAnswerName, strict: true, schema } },
   };
 }
 

@@ -138,6 +138,8 @@ export const nodeDefaults = {
     scope: { value: 'user', required: true },
     every: { value: String(defaultExtractionEvery), validate: 'blankOrWhole(1, 50)' },
     similar: { value: String(defaultExtractionSimilar), validate: 'blankOrWhole(0, 50)' },
+    /** The request's form: OpenAI chat completions, or Anthropic Messages (forced tool use). */
+    format: { value: 'openai', required: true },
     /** Blank: the request names no model (the model node or endpoint chooses). */
     model: { value: '' },
     embeddings: { value: 'builtin', required: true },

@@ -17,6 +17,9 @@ import { parser, type FromSchema } from './validator';
 export const maxExtractionOperations = 16;
 /** Messages one extraction covers at most. */
 export const maxExtractionMessages = 50;
+/** The forms a request for the model takes: each service's own way of asking for JSON in a schema. */
+export const extractionFormats = ['openai', 'anthropic'] as const;
+export type ExtractionFormat = (typeof extractionFormats)[number];
 /** Due after this many new messages, when a node does not say (five turns of a chat). */
 export const defaultExtractionEvery = 10;
 /** The scope's memories most similar to the messages that go to the model, when a request does not say. */
@@ -91,6 +94,8 @@ export const extractionDueRequestSchema = {
     embedding,
     /** Who made `embedding` (`external` when not named). */
     embedder: kind,
+    /** The request body's form: OpenAI chat completions (default) or Anthropic Messages. */
+    format: { type: 'string', enum: extractionFormats, errorText: 'input.one-of' },
   },
 } as const;
 

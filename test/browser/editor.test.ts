@@ -500,14 +500,17 @@ describe('the editor in Chromium', function () {
     assert.doesNotMatch((await similar.getAttribute('class')) ?? '', /input-error/, 'similar 0: no memories shown');
     await tray.locator('#node-input-scope').selectOption('session');
     await tray.locator('#node-input-embeddings').selectOption('flow');
-    await tray.locator('#node-input-model').fill('gpt-4o-mini');
+    assert.equal(await tray.locator('#node-input-format').inputValue(), 'openai');
+    await tray.locator('#node-input-format').selectOption('anthropic');
+    await tray.locator('#node-input-model').fill('claude-sonnet-4-5');
     await editor.screenshot('extract-memories-dialog');
     await editor.closeTray('node-dialog-ok');
-    assert.deepEqual(await editor.nodeSettings(more.extract, ['scope', 'every', 'similar', 'model', 'embeddings']), {
+    assert.deepEqual(await editor.nodeSettings(more.extract, ['scope', 'every', 'similar', 'format', 'model', 'embeddings']), {
       scope: 'session',
       every: '4',
       similar: '0',
-      model: 'gpt-4o-mini',
+      format: 'anthropic',
+      model: 'claude-sonnet-4-5',
       embeddings: 'flow',
     });
   });

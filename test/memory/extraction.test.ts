@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import Ajv from 'ajv';
 import { MemoryInputError } from '../../lib/errors/input-errors';
 import { ChatMemory } from '../../lib/memory/chat-memory';
-import { extractionOperations, type ExtractionDue } from '../../lib/memory/extraction';
+import { extractionOperations, type AnthropicExtractionBody, type ExtractionDue, type OpenAIExtractionBody } from '../../lib/memory/extraction';
 import { parseExtractionApplyRequest, parseExtractionDueRequest } from '../../lib/schemas/extraction-request';
 import { parseMemoryHistoryRequest, parseRecallRequest, parseRememberRequest, parseUpdateMemoryRequest } from '../../lib/schemas/memory-request';
 import { parseStoreRequest } from '../../lib/schemas/store-request';
@@ -71,7 +71,7 @@ describe('extraction loop core', () => {
     assert.equal(ready.memories.length, 1);
     assert.equal(ready.memories[0]!.text, 'The user lives in Lisbon');
     assert.equal(ready.memories[0]!.kind, 'fact');
-    const body = ready.request;
+    const body = ready.request as OpenAIExtractionBody;
     assert.equal(body.messages[0]!.role, 'system');
     assert.match(body.messages[0]!.content, /ADD[\s\S]*UPDATE[\s\S]*DELETE[\s\S]*NONE/);
     const given = JSON.parse(body.messages[1]!.content) as { memories: unknown[]; messages: Array<{ content: string }> };
@@ -80,6 +80,20 @@ describe('extraction loop core', () => {
     assert.equal(body.response_format.type, 'json_schema');
     assert.equal(body.response_format.json_schema.strict, true);
     assert.ok(!JSON.stringify(body).includes('errorText'), "the model's schema carries none of the pack's keywords");
+  });
+
+  it('asks in Anthropic\'s form when told: the prompt as system, the schema as a tool the model must call', async () => {
+    const { sessionId, userId, pending } = await scenario();
+    const due = await table.memory.extraction.due(parseExtractionDueRequest({ sessionId, userId, every: 1, format: 'anthropic' }));
+    assert.ok(due.due);
+    const body = due.request as AnthropicExtractionBody;
+    assert.match(body.system, /ADD[\s\S]*UPDATE[\s\S]*DELETE[\s\S]*NONE/);
+    assert.deepEqual(body.messages.map((m) => m.role), ['user']);
+    assert.equal(JSON.parse(body.messages[0]!.content).messages.length, due.messages.length);
+    assert.deepEqual(body.tool_choice, { type: 'tool', name: 'memory_operations' });
+    assert.deepEqual(body.tools.map((t) => t.name), ['memory_operations']);
+    assert.deepEqual(body.tools[0]!.input_schema, (pending.request as OpenAIExtractionBody).response_format.json_schema.schema, 'the same schema as OpenAI gets');
+    assert.ok(body.max_tokens >= 1024);
   });
 
   it('is due on demand with one new message, and not with none', async () => {
@@ -102,7 +116,7 @@ describe('extraction loop core', () => {
     const { pending } = await scenario();
     // Strict JSON Schema as the model's endpoint reads it, without the pack's ajv keywords.
     const modelAjv = new Ajv({ strict: true, allowUnionTypes: true });
-    const validate = modelAjv.compile(pending.request.response_format.json_schema.schema as object);
+    const validate = modelAjv.compile((pending.request as OpenAIExtractionBody).response_format.json_schema.schema as object);
     const id = pending.memories[0]!.id;
     const good = {
       operations: [

@@ -29,6 +29,7 @@ describe('extract node (dynamodb-memory-extract)', () => {
     flow = await loadMemoryFlow([
       { id: 'extract', type: 'dynamodb-memory-extract', every: '4', model: 'gpt-test' },
       { id: 'extract-flow', type: 'dynamodb-memory-extract', every: '1', embeddings: 'flow' },
+      { id: 'extract-anthropic', type: 'dynamodb-memory-extract', every: '1', format: 'anthropic', model: 'claude-test' },
       { id: 'store', type: 'dynamodb-memory-store' },
       { id: 'memories', type: 'dynamodb-memory-recall', operation: 'list', scope: 'user' },
     ]);
@@ -117,6 +118,25 @@ describe('extract node (dynamodb-memory-extract)', () => {
     // Recalled with the flow's vectors, as the context node recalls them.
     const found = await sent(flow, 'memories', { userId, operation: 'recall', payload: 'dog', embedder: 'embed-test', embedding: vector(2) });
     assert.deepEqual((found['payload'] as Msg[]).map((m) => m['text']), ['The user has a dog called Rex']);
+  });
+
+  it('asks in the Messages API\'s form with "Request for" Anthropic, and applies the answer from the forced tool call', async () => {
+    await store('I live in Lisbon.');
+    const due = (await flow.runOutputs('extract-anthropic', { sessionId, userId })).outputs[0]!;
+    const body = due['payload'] as { model: string; system: string; max_tokens: number; tools: Array<{ name: string }>; tool_choice: unknown; response_format?: unknown };
+    assert.equal(body.model, 'claude-test');
+    assert.deepEqual(body.tool_choice, { type: 'tool', name: 'memory_operations' });
+    assert.deepEqual(body.tools.map((t) => t.name), ['memory_operations']);
+    assert.equal(body.response_format, undefined);
+    // The Messages API's response as the http request node hands it on.
+    const reply = {
+      id: 'msg_test', type: 'message', role: 'assistant', model: 'claude-test', stop_reason: 'tool_use',
+      content: [{ type: 'tool_use', id: 'toolu_test', name: 'memory_operations', input: { operations: [{ op: 'ADD', text: 'The user lives in Lisbon', kind: 'home', importance: 7 }] } }],
+      usage: { input_tokens: 500, output_tokens: 40 },
+    };
+    const applied = await flow.runOutputs('extract-anthropic', { ...due, payload: reply });
+    assert.equal(((applied.outputs[2]!['payload'] as Msg)['added'] as Msg[]).length, 1);
+    assert.deepEqual(await memories(), ['The user lives in Lisbon']);
   });
 
   it('refuses a malformed answer, a foreign id and another user, with nothing applied', async () => {
