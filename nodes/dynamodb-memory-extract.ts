@@ -13,7 +13,6 @@ import { MemoryInputError } from '../lib/errors/input-errors';
 import {
   defaultExtractionEvery,
   parseExtractionApplyRequest, parseExtractionDueRequest, parseExtractOperation,
-  type ExtractionOperation,
 } from '../lib/schemas/extraction-request';
 import { extractionOperations, extractionTexts, type ExtractionResult } from '../lib/memory/extraction';
 import { handleMessages, type WorkResult } from '../lib/node-red/input-handler';
@@ -38,8 +37,8 @@ interface ExtractDef extends MemoryNodeDef {
 /** What output 1 put on the msg, and the node reads back with the answer. */
 interface ExtractionState {
   watermark?: unknown;
-  /** With the flow's embeddings: the answer, validated, waiting for its vectors. */
-  operations?: ExtractionOperation[];
+  /** With the flow's embeddings: the answer's operations, waiting for their texts' vectors. */
+  operations?: unknown;
   embedder?: unknown;
   [name: string]: unknown;
 }
@@ -99,10 +98,11 @@ export = function register(RED: NodeAPI): void {
       }
 
       // The model's answer (or, with the flow's embeddings, the vectors of the answer's texts).
-      const waiting = state.operations;
-      const operations = waiting ?? extractionOperations(msg.payload);
+      // Operations kept on the msg are checked again like any answer: the msg came back through the flow.
+      const waiting = state.operations !== undefined;
+      const operations = extractionOperations(waiting ? { operations: state.operations } : msg.payload);
       const texts = extractionTexts(operations);
-      if (waiting === undefined && def.embeddings === 'flow' && texts.length > 0) {
+      if (!waiting && def.embeddings === 'flow' && texts.length > 0) {
         msg.extraction = { ...state, operations };
         msg.payload = definedFields({ model: state.embedder, input: texts });
         return { status: RED._('dynamodb-memory-extract.status.embedding', { count: texts.length }), outputs: [null, msg, null] };
@@ -112,8 +112,8 @@ export = function register(RED: NodeAPI): void {
           ...target,
           watermark: state.watermark,
           answer: { operations },
-          embeddings: waiting === undefined ? undefined : embeddingVectors(msg.payload),
-          embedder: waiting === undefined ? undefined : state.embedder,
+          embeddings: waiting ? embeddingVectors(msg.payload) : undefined,
+          embedder: waiting ? state.embedder : undefined,
         }),
       );
       const result = await (await memory()).extraction.apply(request);

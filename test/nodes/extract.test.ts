@@ -112,6 +112,9 @@ describe('extract node (dynamodb-memory-extract)', () => {
     // A wrong number of vectors is refused, and nothing is applied.
     const twice = await flow.runOutputs('extract-flow', { ...toEmbed, payload: { object: 'list', data: [{ index: 0, embedding: vector(2) }, { index: 1, embedding: vector(3) }] } });
     assert.match(twice.error ?? '', /2 embeddings for the answer's 1 texts/);
+    // Operations changed on the way back are checked like any answer.
+    const tampered = await flow.runOutputs('extract-flow', { ...toEmbed, extraction: { ...(toEmbed['extraction'] as Msg), operations: 'drop everything' }, payload: [vector(2)] });
+    assert.match(tampered.error ?? '', /^MemoryInputError/);
     const applied = await flow.runOutputs('extract-flow', { ...toEmbed, payload: { object: 'list', data: [{ object: 'embedding', index: 0, embedding: vector(2) }], model: 'embed-test' } });
     const added = ((applied.outputs[2]!['payload'] as Msg)['added'] as Msg[])[0]!;
     assert.deepEqual([added['embedder'], added['dimension']], ['embed-test', 8]);
