@@ -95,8 +95,10 @@ export = function register(RED: NodeAPI): void {
       }
 
       // The model's answer (or, with the flow's embeddings, the vectors of the answer's texts).
-      const waiting = state.operations;
-      const operations = waiting ?? extractionOperations(msg.payload);
+      // Operations waiting for their vectors came back through the flow, which may have changed
+      // them: they are checked as an answer is, or a non-array one crashed extractionTexts.
+      const waiting = state.operations ?? undefined;
+      const operations = extractionOperations(waiting === undefined ? msg.payload : { operations: waiting });
       const texts = extractionTexts(operations);
       if (waiting === undefined && def.embeddings === 'flow' && texts.length > 0) {
         msg.extraction = { ...state, operations };

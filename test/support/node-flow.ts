@@ -52,9 +52,10 @@ export interface MemoryFlow {
   runBoth(nodeId: string, msg: Msg): Promise<Outcome & { second?: Msg }>;
   /**
    * For a node that may send on any of its outputs, or on none: resolves once the node has finished
-   * the msg (Complete, or Catch), with what each output sent for it (undefined: nothing).
+   * the msg (Complete, or Catch), with what each output sent for it (undefined: nothing); onId
+   * sees its `_msgid`, as run's does.
    */
-  runOutputs(nodeId: string, msg: Msg): Promise<{ outputs: Array<Msg | undefined>; error?: string }>;
+  runOutputs(nodeId: string, msg: Msg, onId?: (msgid: string) => void): Promise<{ outputs: Array<Msg | undefined>; error?: string }>;
   /** The status the node showed last. */
   lastStatus(nodeId: string): { fill?: string; text?: string } | undefined;
   node(nodeId: string): Node;
@@ -146,8 +147,9 @@ export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {
         completed.removeListener('input', onCompleted);
       }
     },
-    async runOutputs(nodeId, msg) {
+    async runOutputs(nodeId, msg, onId) {
       const msgid = randomUUID();
+      onId?.(msgid);
       const outputs: Array<Msg | undefined> = [];
       const listeners = outputIds(nodeId).map((id, index) => {
         const listener = (m: Msg) => {
