@@ -48,4 +48,23 @@ describe('failure reports', () => {
       process.removeListener('unhandledRejection', onRejection);
     }
   });
+
+  it('a recall with a deep field it does not read: sent on, then its done() (after the access counts) reaches Catch once, not a crash', async () => {
+    const flow = await loadMemoryFlow([{ id: 'memories', type: 'dynamodb-memory-recall', scope: 'user' }]);
+    let deep: unknown = 'bottom';
+    for (let i = 0; i < 5000; i++) deep = [deep];
+    const rejections: unknown[] = [];
+    const onRejection = (reason: unknown) => rejections.push(reason);
+    process.on('unhandledRejection', onRejection);
+    try {
+      const outcome = await flow.runOutputs('memories', { userId: 'u', operation: 'recall', payload: 'hi', cursor: deep });
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      assert.ok(outcome.outputs[0], 'the recall is sent on');
+      assert.match(outcome.error ?? '', /could not copy the msg/);
+      assert.equal(flow.lastStatus('memories')?.fill, 'red');
+      assert.deepEqual(rejections, []);
+    } finally {
+      process.removeListener('unhandledRejection', onRejection);
+    }
+  });
 });
