@@ -53,7 +53,7 @@ const completion = (answer: unknown) => ({
 export const memoryFuzzSpecs: NodeSpec[] = [
   {
     id: 'memories',
-    msgs: 3000,
+    msgs: 4000,
     shape: {
       fields: ['operation', 'userId', 'payload', 'payload.0', 'payload.0.text', 'payload.0.importance', 'payload.1', 'payload.text', 'payload.kind',
         'payload.importance', 'payload.metadata', 'payload.id', 'memoryId', 'embedding', 'embedder', 'k', 'minScore', 'kind', 'metadata', 'validAt',
@@ -87,7 +87,7 @@ export const memoryFuzzSpecs: NodeSpec[] = [
   },
   {
     id: 'working',
-    msgs: 3000,
+    msgs: 5000,
     shape: {
       fields: ['operation', 'sessionId', 'userId', 'payload', 'payload.text', 'payload.importance', 'payload.metadata', 'payload.id', 'workingId',
         'importance', 'metadata', 'order', 'limit'],
@@ -124,7 +124,6 @@ export const memoryFuzzSpecs: NodeSpec[] = [
   {
     id: 'extract',
     anyOutput: true,
-    msgs: 3000,
     shape: {
       fields: ['operation', 'sessionId', 'userId', 'model', 'embedding', 'embedder', 'extraction', 'extraction.watermark', 'extraction.watermark.to',
         'extraction.watermark.from', 'extraction.embedder', 'extraction.operations', 'payload', 'payload.operations', 'payload.operations.0',
