@@ -11,7 +11,7 @@ import { memoryFuzzNodes, memoryFuzzSpecs } from '../support/fuzz-memory-specs';
 import { inFlight, partitionOf, sessionPk, text, type Finish, type Item, type NodeSpec, type Result } from '../support/fuzz-spec';
 import { watchFinishes } from '../support/msg-ledger';
 import { scanMemoryItems } from '../support/memory-table';
-import { loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
+import { forgetNodeCalls, loadMemoryFlow, sent, startNodeRed, stopNodeRed, unloadFlow, type MemoryFlow, type Msg } from '../support/node-flow';
 import { graphProblems, preferenceProblems, sessionProblems, writtenByFailures } from '../support/table-wholeness';
 
 const seed = Number(process.env['FUZZ_SEED'] ?? 20260605);
@@ -223,6 +223,8 @@ describe('generated bad input into every memory node', function () {
     await unloadFlow();
     await stopNodeRed();
   });
+
+  afterEach(forgetNodeCalls);
 
   specs.forEach((spec, n) => {
     it(`${spec.id}: ${msgsOf(spec)} generated msgs, each finished once, nothing partly written, no prototype touched`, async () => {
