@@ -99,7 +99,7 @@ export = function register(RED: NodeAPI): void {
 
       // The model's answer (or, with the flow's embeddings, the vectors of the answer's texts).
       // Operations kept on the msg are checked again like any answer: the msg came back through the flow.
-      const waiting = state.operations !== undefined;
+      const waiting = state.operations !== undefined && state.operations !== null;
       const operations = extractionOperations(waiting ? { operations: state.operations } : msg.payload);
       const texts = extractionTexts(operations);
       if (!waiting && def.embeddings === 'flow' && texts.length > 0) {

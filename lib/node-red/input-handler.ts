@@ -33,16 +33,24 @@ function shorten(text: string): string {
  * Runtime calls that copy the msg: Node-RED copies it for Catch and Complete nodes (and for a second
  * wire), and a msg nested thousands of levels deep overflows the stack there. Such a throw would
  * escape as an unhandled rejection and stop Node-RED; instead the error goes to Catch with the
- * msg's id only, and the status turns red (also after a success whose msg could not be sent on).
+ * msg's id only. `instead` makes that error, and turns the status red where a success left it green:
+ * a failure's status is red already, and a second red status would report one failure twice.
+ * False when it reported the error instead.
  */
-function reportSafely(node: Node, msg: NodeMessage, report: () => void, instead: (error: unknown) => Error): void {
+function reportSafely(node: Node, msg: NodeMessage, report: () => void, instead: (error: unknown) => Error): boolean {
   try {
     report();
+    return true;
   } catch (error) {
-    const failure = instead(error);
-    node.status({ fill: 'red', shape: 'ring', text: shorten(failure.message) });
-    node.error(failure, { _msgid: msg._msgid });
+    node.error(instead(error), { _msgid: msg._msgid });
+    return false;
   }
+}
+
+/** Shows the failure in a red status; returns it. */
+function shownRed(node: Node, failure: Error): Error {
+  node.status({ fill: 'red', shape: 'ring', text: shorten(failure.message) });
+  return failure;
 }
 
 /**
@@ -66,8 +74,7 @@ export function handleMessages(RED: NodeAPI, node: Node, workingText: string, wo
     // What this node's calls cost, on the msg it sends on (output 1) and on the one Catch gets.
     const putCapacity = () => Object.assign(msg, { consumedCapacity: metered.capacity() });
     const fail = (error: unknown) => {
-      const failure = localizedFailure(explainAwsFailure(error, connection()?.place ?? { tableName: '' }), RED._);
-      node.status({ fill: 'red', shape: 'ring', text: shorten(failure.message) });
+      const failure = shownRed(node, localizedFailure(explainAwsFailure(error, connection()?.place ?? { tableName: '' }), RED._));
       reportSafely(node, msg, () => done(failure), () => failure);
     };
     metered.result.then(
@@ -75,11 +82,15 @@ export function handleMessages(RED: NodeAPI, node: Node, workingText: string, wo
         putCapacity();
         const { status: statusText, outputs, afterSend }: Exclude<WorkResult, string> = typeof result === 'string' ? { status: result } : result;
         node.status({ fill: 'green', shape: 'dot', text: shorten(statusText) });
-        reportSafely(node, msg, () => {
+        const notCopied = (error: unknown) => shownRed(node, new Error(`Node-RED could not copy the msg to pass it on (${String(error)}); is it nested thousands of levels deep?`));
+        const sentOn = reportSafely(node, msg, () => {
           send(outputs ?? msg);
           if (!afterSend) done();
-        }, (error) => new Error(`Node-RED could not copy the msg to pass it on (${String(error)}); is it nested thousands of levels deep?`));
-        afterSend?.then(() => done(), fail);
+        }, notCopied);
+        // done() copies the msg for Complete nodes as a send does: called bare after the work, a deep
+        // msg's throw was an unhandled rejection and the msg never finished. A msg that could not be
+        // sent on has gone to Catch already, and is not finished twice.
+        if (sentOn) afterSend?.then(() => reportSafely(node, msg, () => done(), notCopied), fail);
       },
       (error: unknown) => {
         putCapacity();

@@ -31,21 +31,38 @@ describe('failure reports', () => {
     assert.equal(flow.lastStatus('history')?.fill, 'red');
   });
 
-  it('a msg nested too deep for Node-RED to copy: its error still reaches Catch (by msg id), the runtime stays up', async () => {
-    const flow = await loadMemoryFlow([{ id: 'store', type: 'dynamodb-memory-store' }]);
+  /** Runs a check on a msg nested too deep for Node-RED to copy; it must leave no unhandled rejection (which stops Node-RED). */
+  async function withTooDeep(check: (deep: unknown) => Promise<void>): Promise<void> {
     let deep: unknown = 'bottom';
     for (let i = 0; i < 5000; i++) deep = [deep];
     const rejections: unknown[] = [];
     const onRejection = (reason: unknown) => rejections.push(reason);
     process.on('unhandledRejection', onRejection);
     try {
-      const outcome = await flow.run('store', { sessionId: 's', payload: { content: 'x', metadata: { deep } } });
+      await check(deep);
       await new Promise((resolve) => setTimeout(resolve, 50));
-      assert.match(outcome.error ?? '', /^MemoryInputError: payload\.metadata: .* nested deeper than \d+ levels/);
-      assert.equal(flow.lastStatus('store')?.fill, 'red');
       assert.deepEqual(rejections, []);
     } finally {
       process.removeListener('unhandledRejection', onRejection);
     }
+  }
+
+  it('a msg nested too deep for Node-RED to copy: its error still reaches Catch (by msg id), the runtime stays up', async () => {
+    const flow = await loadMemoryFlow([{ id: 'store', type: 'dynamodb-memory-store' }]);
+    await withTooDeep(async (deep) => {
+      const outcome = await flow.run('store', { sessionId: 's', payload: { content: 'x', metadata: { deep } } });
+      assert.match(outcome.error ?? '', /^MemoryInputError: payload\.metadata: .* nested deeper than \d+ levels/);
+      assert.equal(flow.lastStatus('store')?.fill, 'red');
+    });
+  });
+
+  it('a recall with a deep field it does not read: sent on, then its done() (after the access counts) reaches Catch once, not a crash', async () => {
+    const flow = await loadMemoryFlow([{ id: 'memories', type: 'dynamodb-memory-recall', scope: 'user' }]);
+    await withTooDeep(async (deep) => {
+      const outcome = await flow.runOutputs('memories', { userId: 'u', operation: 'recall', payload: 'hi', cursor: deep });
+      assert.ok(outcome.outputs[0], 'the recall is sent on');
+      assert.match(outcome.error ?? '', /could not copy the msg/);
+      assert.equal(flow.lastStatus('memories')?.fill, 'red');
+    });
   });
 });

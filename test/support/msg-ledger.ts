@@ -9,6 +9,8 @@ export interface Ledger {
   /** Msgids finished other than exactly once (missing, twice, or both ways), with their counts. */
   unfinished(msgids: Iterable<string>): string[];
   redStatuses(): number;
+  /** done(err)s seen, also of msgs sent on before done(err) (a recall whose access counts failed). */
+  failures(): number;
   stop(): void;
 }
 
@@ -42,6 +44,7 @@ export function watchFinishes(flow: MemoryFlow, nodeId: string): Ledger {
       });
     },
     redStatuses: () => red,
+    failures: () => [...finishes.values()].reduce((sum, f) => sum + f.failed, 0),
     stop() {
       node.status = status;
       flow.node('completed').removeListener('input', onCompleted);

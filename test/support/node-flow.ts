@@ -68,9 +68,10 @@ export interface MemoryFlow {
   runBoth(nodeId: string, msg: Msg): Promise<Outcome & { second?: Msg }>;
   /**
    * For a node that may send on any of its outputs, or on none: resolves once the node has finished
-   * the msg (Complete, or Catch), with what each output sent for it (undefined: nothing).
+   * the msg (Complete, or Catch), with what each output sent for it (undefined: nothing); onId
+   * sees its `_msgid`, as run's does.
    */
-  runOutputs(nodeId: string, msg: Msg): Promise<{ outputs: Array<Msg | undefined>; error?: string }>;
+  runOutputs(nodeId: string, msg: Msg, onId?: (msgid: string) => void): Promise<{ outputs: Array<Msg | undefined>; error?: string }>;
   /** The status the node showed last. */
   lastStatus(nodeId: string): { fill?: string; text?: string } | undefined;
   node(nodeId: string): Node;
@@ -155,8 +156,9 @@ export async function loadMemoryFlow(nodes: FlowNode[], options: FlowOptions = {
         for (const stop of stops) stop();
       }
     },
-    async runOutputs(nodeId, msg) {
+    async runOutputs(nodeId, msg, onId) {
       const msgid = randomUUID();
+      onId?.(msgid);
       const outputs: Array<Msg | undefined> = [];
       let finish!: (error: string | undefined) => void;
       const finished = new Promise<string | undefined>((resolve) => (finish = resolve));
@@ -225,6 +227,13 @@ export function stopNodeRed(): Promise<void> {
 }
 
 export const unloadFlow = () => helper.unload();
+
+/**
+ * The helper's spies on every node's send, status, error and log keep each call's arguments, msgs
+ * included, until the flow unloads: thousands of big generated msgs through one flow filled the
+ * heap (4 GB). A test that sends that many forgets them with this once it has checked them.
+ */
+export const forgetNodeCalls = () => helper._sandbox.resetHistory();
 
 /**
  * One test per case, [what, msg, error]: the msg sent into the node reaches Catch with a

@@ -11,6 +11,8 @@ declare module 'node-red-node-test-helper' {
     settings(settings: Record<string, unknown>): void;
     /** A supertest request on the admin app (the one RED.httpAdmin routes go to). */
     request(): { post(path: string): { send(body: object): PromiseLike<{ status: number; body: unknown }> } };
+    /** The sinon sandbox of its spies on Node.prototype (send, status, error, log, …) and on the log. */
+    _sandbox: { resetHistory(): void };
   }
   const helper: TestHelper;
   export = helper;

@@ -88,6 +88,38 @@ export function graphProblems(items: Item[]): string[] {
   return problems;
 }
 
+/**
+ * Long-term memory is whole when every record (`MEM#`) has its vector item (`MEMVEC#`) and every
+ * vector its record, and each partition with records has its version item (long-term-memory.ts
+ * writes all three in one transaction). Any partition may hold them: a user's, a session's, a namespace's.
+ */
+export function memoryProblems(items: Item[]): string[] {
+  const problems: string[] = [];
+  for (const [pk, partition] of partitions(items, '')) {
+    const records = new Set(partition.filter((i) => sk(i).startsWith(prefix.memory)).map((i) => sk(i).slice(prefix.memory.length)));
+    const vectors = new Set(partition.filter((i) => sk(i).startsWith(prefix.memoryVector)).map((i) => sk(i).slice(prefix.memoryVector.length)));
+    for (const id of records) if (!vectors.has(id)) problems.push(`${pk}: record ${id} without its vector item`);
+    for (const id of vectors) if (!records.has(id)) problems.push(`${pk}: vector item ${id} without its record`);
+    if (records.size > 0 && !partition.some((i) => sk(i) === 'MEMVERSION')) problems.push(`${pk}: ${records.size} records without a version item`);
+  }
+  return problems;
+}
+
+/**
+ * Working memory is whole when its counter (`WMCOUNT`, absent: 0) counts exactly the scope's
+ * entries: every add, eviction and remove changes both in one transaction (working-memory.ts).
+ * Only true while nothing expires (no TTL) and no clear races an add in the scope.
+ */
+export function workingProblems(items: Item[]): string[] {
+  const problems: string[] = [];
+  for (const [pk, partition] of partitions(items, '')) {
+    const entries = partition.filter((i) => sk(i).startsWith(prefix.workingEntry)).length;
+    const count = Number(partition.find((i) => sk(i) === 'WMCOUNT')?.['count'] ?? 0);
+    if (count !== entries) problems.push(`${pk}: working counter ${count}, ${entries} entries`);
+  }
+  return problems;
+}
+
 /** Partitions (by pk) that have items although every msg that named them failed. */
 export function writtenByFailures(items: Item[], partitionOf: Map<string, boolean>): string[] {
   const written = new Set(items.map((i) => String(i['pk'])));
