@@ -160,30 +160,7 @@ export class MemoryExtraction {
     const covered = messages.map(({ ulid, record }) => ({ ...record, ulid }));
     const query = covered.map((m) => contentText(m.content)).join('\n').slice(0, maxTextLength) || ' ';
     const k = request.similar ?? defaultExtractionSimilar;
-    const memories =
-      k === 0
-        ? []
-        : await (async () => {
-            const given = request.embedding === undefined ? {} : { embedding: request.embedding, ...(request.embedder !== undefined ? { embedder: request.embedder } : {}) };
-            const shown: MemoryRecord[] = await this.memories.recall({ ...scopeRequest, query, k, ...given }).then(
-              async (result) => (await result.accessRecorded, result.memories),
-              // Records of another embedder only (written before the flow chose its own): none is
-              // similar by this one's vectors, and the newest are shown below.
-              (error: unknown) => {
-                if (error instanceof MemoryInputError && error.text === 'input.embedder-mismatch') return [];
-                throw error;
-              },
-            );
-            // A memory the new messages change may share no words with them ("I moved to Porto" and
-            // "lives in Lisbon"): with room left, the model also sees the newest others valid now.
-            if (shown.length < k) {
-              const nowMs = this.table.now();
-              const { items } = await this.memories.list({ ...scopeRequest, limit: 2 * k });
-              const others = items.filter((record) => validAt(record, nowMs) && !shown.some((m) => m.id === record.id));
-              shown.push(...others.slice(0, k - shown.length));
-            }
-            return shown.map((m) => ({ id: m.id, text: m.text, ...(m.kind !== undefined ? { kind: m.kind } : {}) }));
-          })();
+    const memories = k === 0 ? [] : await this.shownMemories(scopeRequest, query, k, request);
     return {
       due: true,
       pending,
@@ -192,6 +169,30 @@ export class MemoryExtraction {
       request: requestBody(covered, memories, request.format ?? 'openai'),
       watermark: { ...from, to: covered[covered.length - 1]!.ulid },
     };
+  }
+
+  /**
+   * The memories the model sees beside the messages: the `k` most similar to them, then, with room
+   * left, the newest others valid now. A memory the messages change may share no words with them
+   * ("I moved to Porto", "lives in Lisbon"), and the built-in embedder sees only words.
+   */
+  private async shownMemories(scopeRequest: ScopeRequest, query: string, k: number, request: ExtractionDueRequest): Promise<Array<{ id: string; text: string; kind?: string }>> {
+    const given = request.embedding === undefined ? {} : { embedding: request.embedding, ...(request.embedder !== undefined ? { embedder: request.embedder } : {}) };
+    const shown: MemoryRecord[] = await this.memories.recall({ ...scopeRequest, query, k, ...given }).then(
+      async (result) => (await result.accessRecorded, result.memories),
+      // Records of another embedder only (written before the flow chose its own): none is similar
+      // by this one's vectors, and the newest are shown.
+      (error: unknown) => {
+        if (error instanceof MemoryInputError && error.text === 'input.embedder-mismatch') return [];
+        throw error;
+      },
+    );
+    if (shown.length < k) {
+      const nowMs = this.table.now();
+      const { items } = await this.memories.list({ ...scopeRequest, limit: 2 * k });
+      shown.push(...items.filter((record) => validAt(record, nowMs) && !shown.some((m) => m.id === record.id)).slice(0, k - shown.length));
+    }
+    return shown.map((m) => ({ id: m.id, text: m.text, ...(m.kind !== undefined ? { kind: m.kind } : {}) }));
   }
 
   /** Applies a model's answer and moves the watermark, in one transaction; nothing when anything is wrong. */

@@ -10,6 +10,7 @@ import { inParallel } from './in-parallel';
 import { itemBytes, maxItemBytes } from './item-size';
 import { recordItem, vectorItem, versionBump, type RecordContent } from './memory-items';
 import { addCounts, type CountsByKind } from './partition-delete';
+import { assertFits } from './record-writes';
 import { backoff, maxRetries } from './retry';
 import type { CountChange } from './table-counters';
 import type { TableHandle } from './table-handle';
@@ -106,7 +107,8 @@ export function memoryWrites(scope: MemoryScope, memories: readonly ExportedMemo
     memories: memories.map((memory) => memoryItems(scope, memory, indexDimension)),
     changes: changes.map(({ ulid, ...change }) => ({ ...key.memoryChange(scope, ulid), kind: 'memory-change', ...change })),
   };
-  for (const item of [...writes.memories.map((m) => m.record), ...writes.changes]) refuseTooLarge(item);
+  for (const { record } of writes.memories) assertFits(record);
+  for (const item of writes.changes) refuseTooLarge(item);
   return writes;
 }
 

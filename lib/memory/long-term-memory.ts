@@ -123,9 +123,7 @@ export class LongTermMemory {
   /** Adds records as they are, with an ADD audit entry each, 32 to a transaction. */
   private async add(request: RememberRequest, records: Array<{ record: NewMemory; embedding: Embedding }>): Promise<MemoryRecord[]> {
     const scope = memoryScope(request);
-    const [guard, index] = await Promise.all([writeGuard(this.table, request), this.index.state()]);
-    const nowMs = this.table.now();
-    const context: WriteContext = { tableName: this.table.tableName, nowMs, at: iso(nowMs), indexDimension: index?.dimension };
+    const { guard, nowMs, context } = await this.writeSetup(request);
     const prepared = records.map(({ record, embedding }) => ({ id: nextItemUlid(nowMs), content: this.content(record, guard, nowMs, embedding) }));
     const written: MemoryRecord[] = [];
     for (let start = 0; start < prepared.length; start += recordsPerTransaction) {
@@ -152,7 +150,7 @@ export class LongTermMemory {
   ): Promise<{ record: RememberedRecord; contradicted: ScoredMemory[] }> {
     const scope = memoryScope(request);
     for (let attempt = 0; ; attempt++) {
-      const { memories: similar, version } = await this.similar(request, record, embedding);
+      const { memories: similar, version } = await this.similar(request, scope, record, embedding);
       const decision = decide(similar, record, request);
       if ('merge' in decision) {
         const { score: _score, similarity, ...into } = decision.merge;
@@ -171,15 +169,20 @@ export class LongTermMemory {
     }
   }
 
+  /** What a write of new records needs: the scope's access check, when it is, and the index's dimension. */
+  private async writeSetup(request: RememberRequest): Promise<{ guard: WriteGuard; nowMs: number; context: WriteContext }> {
+    const [guard, index] = await Promise.all([writeGuard(this.table, request), this.index.state()]);
+    const nowMs = this.table.now();
+    return { guard, nowMs, context: { tableName: this.table.tableName, nowMs, at: iso(nowMs), indexDimension: index?.dimension } };
+  }
+
   /**
    * One record added on the condition that the scope's version is still the one its decision read:
    * two remembers of one text into a scope that has neither both decide to add, and the second to
    * commit fails here and decides again (merging into the first). Undefined when the scope changed.
    */
   private async addIfUnchanged(request: RememberRequest, scope: MemoryScope, record: NewMemory, embedding: Embedding, version: ScopeVersion, attempt: number): Promise<MemoryRecord | undefined> {
-    const [guard, index] = await Promise.all([writeGuard(this.table, request), this.index.state()]);
-    const nowMs = this.table.now();
-    const context: WriteContext = { tableName: this.table.tableName, nowMs, at: iso(nowMs), indexDimension: index?.dimension };
+    const { guard, nowMs, context } = await this.writeSetup(request);
     const added = addedRecord(scope, nextItemUlid(nowMs), this.content(record, guard, nowMs, embedding), context);
     const applied = await this.transactOnVersion(request, guard, attempt, [...added.actions, versionBump(this.table.tableName, scope, added.changeUlid, version)]);
     return applied ? added.record : undefined;
@@ -199,16 +202,13 @@ export class LongTermMemory {
     contradicted: ScoredMemory[],
     attempt: number,
   ): Promise<{ record: MemoryRecord; ended: ScoredMemory[] } | undefined> {
-    const [guard, index, items] = await Promise.all([
-      writeGuard(this.table, request),
-      this.index.state(),
+    const [{ guard, nowMs, context }, items] = await Promise.all([
+      this.writeSetup(request),
       batchGet(this.table.documents, this.table.tableName, contradicted.map((memory) => key.memory(scope, memory.id)), { consistent: true }),
     ]);
     const read = new Map(items.map((item) => [String(item['id']), item]));
     // Forgotten since the decision (the next one no longer finds it).
     if (contradicted.some((memory) => !read.has(memory.id))) return undefined;
-    const nowMs = this.table.now();
-    const context: WriteContext = { tableName: this.table.tableName, nowMs, at: iso(nowMs), indexDimension: index?.dimension };
     const content = this.content(record, guard, nowMs, embedding);
     const ids = contradicted.map((memory) => memory.id);
     const ended = contradicted.map((memory) =>
@@ -230,7 +230,7 @@ export class LongTermMemory {
    * alone, on the exact path (strongly consistent, unlike a vector index), counting no access.
    * Records of other embedders are never candidates.
    */
-  private async similar(request: RememberRequest, record: NewMemory, embedding: Embedding): Promise<{ memories: ScoredMemory[]; version: ScopeVersion }> {
+  private async similar(request: RememberRequest, scope: MemoryScope, record: NewMemory, embedding: Embedding): Promise<{ memories: ScoredMemory[]; version: ScopeVersion }> {
     const lowest = Math.min(request.mergeAbove ?? 1, request.contradictionAbove ?? 1);
     // The scope is memoryScope's; recall reads only the request's filters and weights.
     const lookUp: RecallRequest = {
@@ -241,7 +241,6 @@ export class LongTermMemory {
       weights: { similarity: 1, recency: 0, importance: 0 },
       ...(record.kind !== undefined ? { kind: record.kind } : {}),
     };
-    const scope = memoryScope(request);
     // Read here, so the decision's version is known: recall scores exactly these vectors.
     const read = await this.vectors.read(this.table, scope);
     try {
